@@ -1,0 +1,114 @@
+/**
+ * The operators' command: `deno task admin <command>`.
+ *
+ *   platform create --name NAME [--test]    → {"platformId","apiKey"}
+ *   platform list
+ *   tiers get PLATFORM_ID
+ *   tiers set PLATFORM_ID FILE.json         (an array of tiers, or {"tiers":[…]})
+ *   key rotate PLATFORM_ID [--grace SECONDS] → {"platformId","apiKey"}
+ *
+ * It uses the same KV (KV_PATH) and the same repositories as the server.
+ */
+import { parseArgs } from "node:util";
+import { ConfigError, readConfig } from "../fresh.config.ts";
+import { createPlatform, listPlatforms, NotFoundError, rotateApiKey } from "../lib/kv/platforms.ts";
+import { openKv } from "../lib/kv/open.ts";
+import { getTiers, setTiers } from "../lib/kv/tiers.ts";
+import { issuesOf } from "../lib/schemas/tiers.ts";
+import { z } from "zod";
+
+const USAGE = `usage: deno task admin <command>
+  platform create --name NAME [--test]
+  platform list
+  tiers get PLATFORM_ID
+  tiers set PLATFORM_ID FILE.json
+  key rotate PLATFORM_ID [--grace SECONDS]`;
+
+class UsageError extends Error {}
+
+/** Runs one admin command against `kv`; returns what to print as JSON. */
+export async function runAdmin(kv: Deno.Kv, args: string[]): Promise<unknown> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      name: { type: "string" },
+      test: { type: "boolean", default: false },
+      grace: { type: "string", default: "0" },
+    },
+  });
+  const [noun, verb, target, file] = positionals;
+  switch (`${noun} ${verb}`) {
+    case "platform create": {
+      const name = values.name?.trim();
+      if (!name) throw new UsageError("platform create needs --name NAME");
+      const { platform, apiKey } = await createPlatform(kv, {
+        name,
+        mode: values.test ? "test" : "live",
+      });
+      return { platformId: platform.id, apiKey };
+    }
+    case "platform list":
+      return (await listPlatforms(kv)).map(({ id, name, ownerId, keyPrefix, createdAt }) => ({
+        platformId: id,
+        name,
+        ownerId,
+        keyPrefix,
+        createdAt,
+      }));
+    case "tiers get": {
+      if (!target) throw new UsageError("tiers get needs PLATFORM_ID");
+      const config = await getTiers(kv, target);
+      if (!config) throw new NotFoundError(`no platform '${target}'`);
+      return config;
+    }
+    case "tiers set": {
+      if (!target || !file) throw new UsageError("tiers set needs PLATFORM_ID FILE.json");
+      let json: unknown;
+      try {
+        json = JSON.parse(await Deno.readTextFile(file));
+      } catch (error) {
+        throw new UsageError(`cannot read tiers from ${file}: ${(error as Error).message}`);
+      }
+      const tiers = Array.isArray(json) ? json : (json as { tiers?: unknown })?.tiers;
+      return await setTiers(kv, target, tiers);
+    }
+    case "key rotate": {
+      if (!target) throw new UsageError("key rotate needs PLATFORM_ID");
+      const grace = z.coerce.number().int().min(0).max(86_400).safeParse(values.grace);
+      if (!grace.success) throw new UsageError("--grace must be whole seconds from 0 to 86400");
+      const { apiKey } = await rotateApiKey(kv, target, { graceSeconds: grace.data });
+      return { platformId: target, apiKey };
+    }
+    default:
+      throw new UsageError(USAGE);
+  }
+}
+
+if (import.meta.main) {
+  let code = 0;
+  let kv: Deno.Kv | undefined;
+  try {
+    const config = readConfig();
+    kv = await openKv(config.kvPath);
+    console.log(JSON.stringify(await runAdmin(kv, Deno.args), null, 2));
+  } catch (error) {
+    code = error instanceof UsageError ? 2 : 1;
+    if (error instanceof z.ZodError) {
+      console.error(
+        `invalid tiers:\n${
+          issuesOf(error).map((i) => `  ${i.path || "(tiers)"}: ${i.message}`).join("\n")
+        }`,
+      );
+    } else if (
+      error instanceof UsageError || error instanceof NotFoundError || error instanceof ConfigError
+    ) {
+      console.error(error.message);
+    } else {
+      throw error;
+    }
+  } finally {
+    kv?.close();
+  }
+  Deno.exit(code);
+}

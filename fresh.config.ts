@@ -1,0 +1,135 @@
+/**
+ * The one home of dream-api's configuration: every environment variable the service reads is
+ * named here, parsed once with zod and handed to the rest of the code as a typed `Config`.
+ * Nothing else reads `Deno.env`.
+ */
+import { z } from "zod";
+
+const optional = z.string().trim().min(1).optional().catch(undefined);
+
+const EnvSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(8000),
+  /** A file path, `:memory:`, or a KV Connect URL (`http(s)://…`). */
+  KV_PATH: optional,
+  PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
+  APP_ENV: z.enum(["development", "production", "test"]).optional(),
+  /** Set by Deno Deploy; implies production and the deployment's own KV. */
+  DENO_DEPLOYMENT_ID: optional,
+  /** KV Connect access token, read by Deno itself when KV_PATH is a URL. */
+  DENO_KV_ACCESS_TOKEN: optional,
+
+  // Founders' sign-in (Clerk, verified with jose).
+  CLERK_JWT_KEY: optional,
+  CLERK_JWKS_URL: z.url().optional(),
+  CLERK_ISSUER: optional,
+  CLERK_AUTHORIZED_PARTIES: optional,
+  CLERK_PUBLISHABLE_KEY: optional,
+
+  // dream-api's own Stripe account, and the base URL of every Stripe client we build.
+  STRIPE_SECRET_KEY: optional,
+  STRIPE_WEBHOOK_SECRET: optional,
+  STRIPE_PRICE_ID: optional,
+  STRIPE_API_URL: z.url().optional(),
+
+  /** base64 of 32 bytes: the master key that encrypts founders' Stripe secrets at rest. */
+  ENCRYPTION_KEY: optional,
+
+  /** How long a process may serve a cached API key or tier config written by another process. */
+  CACHE_TTL_MS: z.coerce.number().int().min(0).max(600_000).default(5_000),
+});
+
+export type AppEnv = "development" | "production" | "test";
+
+export interface Config {
+  port: number;
+  /** `undefined` means the platform's default KV (Deno Deploy). */
+  kvPath: string | undefined;
+  publicUrl: string;
+  appEnv: AppEnv;
+  cacheTtlMs: number;
+  clerk: {
+    jwtKey?: string;
+    jwksUrl?: string;
+    issuer?: string;
+    authorizedParties: string[];
+    publishableKey?: string;
+  };
+  stripe: {
+    secretKey?: string;
+    webhookSecret?: string;
+    priceId?: string;
+    apiUrl?: string;
+  };
+  encryptionKey?: string;
+}
+
+/** Thrown when the environment cannot make a valid configuration; its message names every variable. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/** Variables production cannot start without. */
+const REQUIRED_IN_PRODUCTION: ReadonlyArray<[keyof z.infer<typeof EnvSchema>, string]> = [
+  ["PUBLIC_URL", "the public base URL, e.g. https://api.example.com"],
+  ["ENCRYPTION_KEY", "base64 of 32 random bytes"],
+  ["STRIPE_SECRET_KEY", "dream-api's own Stripe secret key"],
+  ["STRIPE_WEBHOOK_SECRET", "signing secret of /webhook/platform"],
+  ["STRIPE_PRICE_ID", "the $29/month price"],
+];
+
+/**
+ * Parses an environment into a `Config`. Pure: tests pass a plain object.
+ * @example parseConfig({ APP_ENV: "test", KV_PATH: ":memory:" })
+ */
+export function parseConfig(env: Record<string, string | undefined>): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
+    throw new ConfigError(`Invalid environment:\n${lines.join("\n")}`);
+  }
+  const e = parsed.data;
+  const appEnv: AppEnv = e.DENO_DEPLOYMENT_ID ? "production" : e.APP_ENV ?? "development";
+
+  if (appEnv === "production") {
+    const missing = REQUIRED_IN_PRODUCTION.filter(([name]) => !e[name]);
+    if (!e.CLERK_JWT_KEY && !e.CLERK_JWKS_URL) {
+      missing.push(["CLERK_JWT_KEY", "or CLERK_JWKS_URL: founders' sign-in (Clerk)"]);
+    }
+    if (missing.length > 0) {
+      throw new ConfigError(
+        `Missing required environment variables for production:\n${
+          missing.map(([name, what]) => `  ${name} (${what})`).join("\n")
+        }`,
+      );
+    }
+  }
+
+  const kvPath = e.KV_PATH ?? (e.DENO_DEPLOYMENT_ID ? undefined : ".data/dream-api.kv");
+  return {
+    port: e.PORT,
+    kvPath,
+    publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ""),
+    appEnv,
+    cacheTtlMs: e.CACHE_TTL_MS,
+    clerk: {
+      jwtKey: e.CLERK_JWT_KEY,
+      jwksUrl: e.CLERK_JWKS_URL,
+      issuer: e.CLERK_ISSUER,
+      authorizedParties: (e.CLERK_AUTHORIZED_PARTIES ?? "").split(",").map((s) => s.trim())
+        .filter(Boolean),
+      publishableKey: e.CLERK_PUBLISHABLE_KEY,
+    },
+    stripe: {
+      secretKey: e.STRIPE_SECRET_KEY,
+      webhookSecret: e.STRIPE_WEBHOOK_SECRET,
+      priceId: e.STRIPE_PRICE_ID,
+      apiUrl: e.STRIPE_API_URL,
+    },
+    encryptionKey: e.ENCRYPTION_KEY,
+  };
+}
+
+/** Reads the process environment once. Only `main.ts` and the CLI call this. */
+export function readConfig(overrides: Record<string, string | undefined> = {}): Config {
+  return parseConfig({ ...Deno.env.toObject(), ...overrides });
+}

@@ -1,0 +1,44 @@
+/** `createApp(deps)`: the whole HTTP surface of dream-api, with its one error handler. */
+import { Hono } from "hono";
+import { HTTPException } from "hono/http-exception";
+import * as data from "../routes/api/data.ts";
+import * as usage from "../routes/api/usage.ts";
+import * as health from "../routes/health.ts";
+import { type AppEnv, type Deps, mountRoute } from "./define.ts";
+import { ApiError, errorBody } from "./errors.ts";
+import { requireApiKey } from "./middleware/api_key.ts";
+import { limitBody } from "./middleware/body_limit.ts";
+
+export type { Deps } from "./define.ts";
+
+/** Builds the app around its dependencies; nothing here opens KV or reads the environment. */
+export function createApp(deps: Deps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  app.use(async (c, next) => {
+    c.set("deps", deps);
+    await next();
+  });
+
+  mountRoute(app, "/health", health);
+  mountRoute(app, "/api/data", data, limitBody(), requireApiKey());
+  mountRoute(app, "/api/usage", usage, requireApiKey());
+
+  app.notFound((c) =>
+    c.json(errorBody("not_found", `No route for ${c.req.method} ${c.req.path}.`), 404)
+  );
+  app.onError((error, c) => {
+    if (error instanceof ApiError) {
+      return c.json(
+        errorBody(error.code, error.message, error.details),
+        error.status,
+        error.headers,
+      );
+    }
+    if (error instanceof HTTPException && error.status < 500) {
+      return c.json(errorBody("invalid_request", error.message || "Bad request."), 400);
+    }
+    deps.log.log("error", "unhandled error", { method: c.req.method, path: c.req.path, error });
+    return c.json(errorBody("internal", "Something went wrong on our side. Please retry."), 500);
+  });
+  return app;
+}

@@ -1,0 +1,83 @@
+/**
+ * API-key hash → platform and tier config, held in memory with a short TTL and a size bound.
+ * Changes made through this process call `forget()` and take effect at once; changes made by
+ * another process take effect here within the TTL. Entries are keyed by hash, never by key.
+ */
+import { findApiKey } from "../kv/platforms.ts";
+import type { ApiKeyRecord } from "../kv/platforms.ts";
+import { getTiers } from "../kv/tiers.ts";
+import type { Tier } from "../schemas/tiers.ts";
+
+export interface Tenant {
+  platformId: string;
+  key: ApiKeyRecord;
+  tiers: Tier[];
+}
+
+interface Entry {
+  tenant: Tenant | null;
+  fetchedAt: number;
+}
+
+export class TenantCache {
+  readonly #kv: Deno.Kv;
+  readonly #ttlMs: number;
+  readonly #maxEntries: number;
+  readonly #now: () => number;
+  readonly #entries = new Map<string, Entry>();
+  readonly #inFlight = new Map<string, Promise<Tenant | null>>();
+
+  constructor(
+    kv: Deno.Kv,
+    options: { ttlMs: number; maxEntries?: number; now?: () => number },
+  ) {
+    this.#kv = kv;
+    this.#ttlMs = options.ttlMs;
+    this.#maxEntries = options.maxEntries ?? 10_000;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** The tenant behind a key hash, or `null` for an unknown, revoked or expired key. */
+  async resolve(hash: string): Promise<Tenant | null> {
+    const now = this.#now();
+    let entry = this.#entries.get(hash);
+    if (!entry || now - entry.fetchedAt >= this.#ttlMs) {
+      let loading = this.#inFlight.get(hash);
+      if (!loading) {
+        loading = this.#load(hash).finally(() => this.#inFlight.delete(hash));
+        this.#inFlight.set(hash, loading);
+      }
+      const tenant = await loading;
+      entry = { tenant, fetchedAt: now };
+      // Unknown keys are not cached: a key created by another process must work at once.
+      if (tenant) this.#store(hash, entry);
+    }
+    const tenant = entry.tenant;
+    if (!tenant) return null;
+    if (tenant.key.expiresAt !== null && Date.parse(tenant.key.expiresAt) <= now) return null;
+    return tenant;
+  }
+
+  /** Drops every cached entry of a platform (after a rotation or a tier change). */
+  forget(platformId: string): void {
+    for (const [hash, entry] of this.#entries) {
+      if (entry.tenant?.platformId === platformId) this.#entries.delete(hash);
+    }
+  }
+
+  async #load(hash: string): Promise<Tenant | null> {
+    const key = await findApiKey(this.#kv, hash);
+    if (!key) return null;
+    const config = await getTiers(this.#kv, key.platformId);
+    if (!config) return null;
+    return { platformId: key.platformId, key, tiers: config.tiers };
+  }
+
+  #store(hash: string, entry: Entry): void {
+    this.#entries.delete(hash);
+    this.#entries.set(hash, entry);
+    if (this.#entries.size > this.#maxEntries) {
+      this.#entries.delete(this.#entries.keys().next().value!);
+    }
+  }
+}

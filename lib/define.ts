@@ -1,0 +1,72 @@
+/**
+ * Fresh-style route definitions on Hono: a route file exports `GET`, `POST`, … built with
+ * `define.handler`, and `mountRoute` registers them, answering 405 for the other methods.
+ */
+import type { Context, Handler, Hono, MiddlewareHandler } from "hono";
+import type { Config } from "../fresh.config.ts";
+import type { Tenant, TenantCache } from "./auth/tenant_cache.ts";
+import { ApiError } from "./errors.ts";
+import type { Logger } from "./log.ts";
+import type { Tier } from "./schemas/tiers.ts";
+import type { UsageMeter } from "./usage/meter.ts";
+
+/** Everything a request may use, passed in once to `createApp`. */
+export interface Deps {
+  config: Config;
+  kv: Deno.Kv;
+  meter: UsageMeter;
+  tenants: TenantCache;
+  log: Logger;
+  now: () => Date;
+}
+
+/** Who is calling the tenant API: set by `requireApiKey`. */
+export interface Caller {
+  tenant: Tenant;
+  userId: string;
+  tier: Tier;
+  planSource: "header" | "default";
+}
+
+export interface AppEnv {
+  Variables: {
+    deps: Deps;
+    caller: Caller;
+  };
+}
+
+export type AppContext = Context<AppEnv>;
+
+export const define = {
+  handler: (handler: Handler<AppEnv>): Handler<AppEnv> => handler,
+  middleware: (middleware: MiddlewareHandler<AppEnv>): MiddlewareHandler<AppEnv> => middleware,
+};
+
+const METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"] as const;
+type Method = (typeof METHODS)[number];
+
+/** A route module: its exported method handlers. */
+export type RouteModule = Partial<Record<Method, Handler<AppEnv>>>;
+
+/** Mounts a route module at `path`, with `middleware` before each handler and 405 for the rest. */
+export function mountRoute(
+  app: Hono<AppEnv>,
+  path: string,
+  route: RouteModule,
+  ...middleware: MiddlewareHandler<AppEnv>[]
+): void {
+  const allowed = METHODS.filter((m) => route[m]);
+  // Hono's overloads cannot type a spread of handlers; the chain is middleware then the handler.
+  const on = app.on.bind(app) as (method: string, path: string, ...h: Handler<AppEnv>[]) => void;
+  for (const method of allowed) on(method, path, ...middleware, route[method]!);
+  app.all(path, () => {
+    throw new ApiError(
+      "method_not_allowed",
+      `Use ${allowed.join(" or ")} for ${path}.`,
+      undefined,
+      {
+        Allow: allowed.join(", "),
+      },
+    );
+  });
+}

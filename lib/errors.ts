@@ -1,0 +1,58 @@
+/**
+ * Every error code dream-api answers with, its HTTP status, and the one JSON envelope
+ * `{"success":false,"error":{"code","message"}}` they travel in.
+ */
+
+/** The code → status table. Add a code here before using it anywhere. */
+export const ERROR_STATUS = {
+  invalid_request: 400,
+  unauthorized: 401,
+  subscription_required: 402,
+  forbidden: 403,
+  not_found: 404,
+  method_not_allowed: 405,
+  conflict: 409,
+  stripe_not_connected: 409,
+  payload_too_large: 413,
+  stripe_rejected: 422,
+  limit_exceeded: 429,
+  internal: 500,
+  stripe_error: 502,
+  unavailable: 503,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+export type ErrorStatus = (typeof ERROR_STATUS)[ErrorCode];
+
+/** The error body every endpoint uses. */
+export interface ErrorEnvelope {
+  success: false;
+  error: { code: ErrorCode; message: string; details?: unknown };
+}
+
+/** An expected failure that the app's `onError` turns into the envelope. */
+export class ApiError extends Error {
+  override name = "ApiError";
+  readonly status: ErrorStatus;
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: unknown,
+    readonly headers?: Record<string, string>,
+  ) {
+    super(message);
+    this.status = ERROR_STATUS[code];
+  }
+}
+
+/** Builds the envelope for a code and message. */
+export function errorBody(code: ErrorCode, message: string, details?: unknown): ErrorEnvelope {
+  return {
+    success: false,
+    error: details === undefined ? { code, message } : { code, message, details },
+  };
+}
+
+/** The one message for every authentication failure, so keys cannot be probed. */
+export const UNAUTHORIZED_MESSAGE =
+  "Missing or invalid API key. Send it as 'Authorization: Bearer dk_…'.";

@@ -1,0 +1,48 @@
+/** dream-api's entry point: read the config, open KV, build the app, serve, drain on shutdown. */
+import { ConfigError, readConfig } from "./fresh.config.ts";
+import { createApp } from "./lib/app.ts";
+import { TenantCache } from "./lib/auth/tenant_cache.ts";
+import { openKv } from "./lib/kv/open.ts";
+import { createLogger } from "./lib/log.ts";
+import { UsageMeter } from "./lib/usage/meter.ts";
+
+const log = createLogger();
+
+let config;
+try {
+  config = readConfig();
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  console.error(`dream-api cannot start.\n${error.message}`);
+  Deno.exit(1);
+}
+
+const kv = await openKv(config.kvPath);
+const meter = new UsageMeter(kv);
+const tenants = new TenantCache(kv, { ttlMs: config.cacheTtlMs });
+const app = createApp({ config, kv, meter, tenants, log, now: () => new Date() });
+
+const server = Deno.serve({
+  port: config.port,
+  onListen: ({ port }) =>
+    log.log("info", "dream-api listening", {
+      port,
+      env: config.appEnv,
+      kv: config.kvPath ?? "deploy",
+    }),
+}, app.fetch);
+
+// Stop accepting, commit and answer what the meter holds, then exit.
+let stopping = false;
+async function shutdown(signal: string) {
+  if (stopping) return;
+  stopping = true;
+  log.log("info", "shutting down", { signal });
+  await server.shutdown();
+  await meter.close();
+  kv.close();
+  Deno.exit(0);
+}
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  Deno.addSignalListener(signal, () => void shutdown(signal));
+}

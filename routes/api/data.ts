@@ -1,0 +1,31 @@
+/** POST /api/data — count usage for an end-user, checked against their tier's limit. */
+import { define } from "../../lib/define.ts";
+import { readHeader, readJson } from "../../lib/http/body.ts";
+import { IdempotencyKeySchema, TrackBodySchema } from "../../lib/schemas/tenant.ts";
+import { periodOf } from "../../lib/usage/period.ts";
+import { usageBody, usageHeaders } from "../../lib/usage/response.ts";
+import { errorBody } from "../../lib/errors.ts";
+
+export const POST = define.handler(async (c) => {
+  const caller = c.get("caller");
+  const idempotencyKey = readHeader(c, "idempotency-key", IdempotencyKeySchema);
+  const { amount } = await readJson(c, TrackBodySchema);
+  const { meter, now } = c.get("deps");
+  const at = now();
+  const result = await meter.count({
+    platformId: caller.tenant.platformId,
+    userId: caller.userId,
+    plan: caller.tier.id,
+    period: periodOf(caller.tier.period, at),
+    limit: caller.tier.limit,
+    amount,
+    idempotencyKey,
+  });
+  const body = usageBody(result, caller.planSource);
+  const headers = usageHeaders(result, at);
+  if (result.replayed) headers["Idempotent-Replayed"] = "true";
+  if (result.ok) return c.json(body, 200, headers);
+  const message =
+    `Usage limit reached: ${amount} more would exceed ${result.limit} for plan '${result.plan}' this period.`;
+  return c.json({ ...body, ...errorBody("limit_exceeded", message) }, 429, headers);
+});
