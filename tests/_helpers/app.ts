@@ -1,0 +1,86 @@
+/** Test fixtures: a real app over a real (in-memory or temp-file) Deno KV, a fixed clock, a platform. */
+import { parseConfig } from "../../fresh.config.ts";
+import { createApp, type Deps } from "../../lib/app.ts";
+import { TenantCache } from "../../lib/auth/tenant_cache.ts";
+import { createPlatform } from "../../lib/kv/platforms.ts";
+import { setTiers } from "../../lib/kv/tiers.ts";
+import { createLogger, type LogLevel } from "../../lib/log.ts";
+import type { TierInput } from "../../lib/schemas/tiers.ts";
+import { UsageMeter } from "../../lib/usage/meter.ts";
+
+export const TEST_TIERS: TierInput[] = [
+  { id: "free", name: "Free", price: 0, limit: 100, period: "month" },
+  { id: "pro", name: "Pro", price: 29, limit: 1000, period: "month" },
+  { id: "daily", name: "Daily", price: 0, limit: 5, period: "day" },
+  { id: "unlimited", name: "Unlimited", price: 99, limit: null, period: "month" },
+];
+
+export interface TestApp extends AsyncDisposable {
+  app: ReturnType<typeof createApp>;
+  deps: Deps;
+  kv: Deno.Kv;
+  /** Moves the app's clock. */
+  setNow(date: Date): void;
+  /** Log lines written during the test. */
+  logs: string[];
+}
+
+/** A fresh app on a fresh `:memory:` KV (or `kvPath`), with a settable clock. */
+export async function testApp(
+  options: { kvPath?: string; env?: Record<string, string>; deps?: Partial<Deps> } = {},
+): Promise<TestApp> {
+  const config = parseConfig({ APP_ENV: "test", KV_PATH: ":memory:", ...options.env });
+  const kv = await Deno.openKv(options.kvPath ?? ":memory:");
+  let now = new Date("2026-11-15T12:00:00.000Z");
+  const logs: string[] = [];
+  const log = createLogger({ min: "debug" as LogLevel, write: (line) => logs.push(line) });
+  const meter = new UsageMeter(kv);
+  const tenants = new TenantCache(kv, { ttlMs: config.cacheTtlMs, now: () => now.getTime() });
+  const deps: Deps = { config, kv, meter, tenants, log, now: () => now, ...options.deps };
+  return {
+    app: createApp(deps),
+    deps,
+    kv,
+    logs,
+    setNow(date) {
+      now = date;
+    },
+    async [Symbol.asyncDispose]() {
+      await meter.close();
+      kv.close();
+    },
+  };
+}
+
+/** Creates a platform with `TEST_TIERS` (or `tiers`) and returns its id and key. */
+export async function seedPlatform(
+  kv: Deno.Kv,
+  tiers: TierInput[] = TEST_TIERS,
+  name = "Acme",
+): Promise<{ platformId: string; apiKey: string }> {
+  const { platform, apiKey } = await createPlatform(kv, { name, mode: "test" });
+  await setTiers(kv, platform.id, tiers);
+  return { platformId: platform.id, apiKey };
+}
+
+/** Headers of a tenant-API call. */
+export function tenantHeaders(
+  apiKey: string,
+  userId: string,
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  return { authorization: `Bearer ${apiKey}`, "x-user-id": userId, ...extra };
+}
+
+/** Reads a response as JSON after asserting it is JSON; the text goes into failure messages. */
+// deno-lint-ignore no-explicit-any
+export async function json(res: Response): Promise<{ status: number; body: any; text: string }> {
+  const text = await res.text();
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw new Error(`expected JSON, got ${res.status} ${res.headers.get("content-type")}: ${text}`);
+  }
+  return { status: res.status, body, text };
+}
