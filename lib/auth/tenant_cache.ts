@@ -5,6 +5,7 @@
  */
 import { findApiKey } from "../kv/platforms.ts";
 import type { ApiKeyRecord } from "../kv/platforms.ts";
+import { retryTransient } from "../kv/retry.ts";
 import { getTiers } from "../kv/tiers.ts";
 import type { Tier } from "../schemas/tiers.ts";
 
@@ -44,7 +45,7 @@ export class TenantCache {
     if (!entry || now - entry.fetchedAt >= this.#ttlMs) {
       let loading = this.#inFlight.get(hash);
       if (!loading) {
-        loading = this.#load(hash).finally(() => this.#inFlight.delete(hash));
+        loading = retryTransient(() => this.#load(hash)).finally(() => this.#inFlight.delete(hash));
         this.#inFlight.set(hash, loading);
       }
       const tenant = await loading;

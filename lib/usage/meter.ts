@@ -11,6 +11,8 @@
  * guard versionstamp it last saw per shard; while the guard is unchanged its cached counts are
  * exact, so the common case needs no read at all. A failed check re-reads only the guards of that
  * commit, forgets the shards that moved, and retries.
+ *
+ * Every process writing one KV must use the same `shards` count: the shard decides the guard.
  */
 import { keys } from "../kv/keys.ts";
 import type { Period } from "./period.ts";
@@ -37,18 +39,48 @@ export interface CountResult {
   period: { start: string; end: string };
 }
 
-/** Limits of one atomic operation on every Deno KV backend (denokv: 10 checks, 1,000 mutations). */
-export const KV_LIMITS = { checks: 10, mutations: 1000, readKeys: 10 } as const;
+/**
+ * Limits of one atomic operation that hold on every Deno KV backend (denokv and KV Connect allow
+ * 10 checks; every backend 1,000 mutations, 80 KiB of keys and 800 KiB of keys plus values),
+ * and of one `getMany` (10 keys).
+ */
+export const KV_LIMITS = {
+  checks: 10,
+  mutations: 1000,
+  keyBytes: 80 * 1024,
+  mutationBytes: 800 * 1024,
+  readKeys: 10,
+} as const;
+
+/**
+ * What the meter itself puts in one commit. The rest of `KV_LIMITS` is left for `beforeCommit`
+ * (up to 100 mutations and 16 KiB of keys).
+ */
+const COMMIT_BUDGET = { mutations: 900, keyBytes: 64 * 1024, mutationBytes: 640 * 1024 };
+
+/** Upper bound of a stored idempotent answer's serialized size (plan ids are ≤ 40 characters). */
+const ANSWER_BYTES = 512;
 
 export interface MeterOptions {
-  /** Guard shards per platform and period. More shards: fewer conflicts between processes. */
+  /** Guard shards per platform. More shards: fewer conflicts between processes. Same in every process. */
   shards?: number;
-  /** Most requests committed in one batch (keeps every commit under the mutation limit). */
+  /** Most requests committed in one batch. */
   maxBatch?: number;
   /** Most end-user counters remembered in memory. */
   cacheSize?: number;
+  /** Most shard guards remembered in memory (16 per platform by default). */
+  guardCacheSize?: number;
+  /** The clock of idempotency expiry (ms since the epoch). */
+  now?: () => number;
   /** Called with the atomic operation of each commit before it is sent; analytics adds its sums. */
   beforeCommit?: (op: Deno.AtomicOperation, granted: readonly CountRequest[]) => void;
+}
+
+/** Counters of the meter's work, for tests and the benchmark. */
+export interface MeterStats {
+  commits: number;
+  conflicts: number;
+  reads: number;
 }
 
 const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
@@ -64,6 +96,12 @@ interface Pending {
   counterId: string;
   guardKey: Deno.KvKey;
   guardId: string;
+  /** set for requests with an idempotency key */
+  idemKey: Deno.KvKey | undefined;
+  idemId: string | undefined;
+  /** key bytes and key+value bytes this request may add to a commit */
+  keyBytes: number;
+  mutationBytes: number;
   resolve: (r: CountResult) => void;
   reject: (e: unknown) => void;
 }
@@ -92,6 +130,8 @@ export class UsageMeter {
   readonly #shards: number;
   readonly #maxBatch: number;
   readonly #cacheSize: number;
+  readonly #guardCacheSize: number;
+  readonly #now: () => number;
   readonly #beforeCommit?: MeterOptions["beforeCommit"];
 
   #queue: Pending[] = [];
@@ -102,12 +142,15 @@ export class UsageMeter {
   readonly #guards = new Map<string, ShardState>();
   /** counter id → count, valid while `epoch` equals its guard's epoch. Insertion order is LRU order. */
   readonly #counts = new Map<string, { count: number; epoch: number }>();
+  readonly #stats: MeterStats = { commits: 0, conflicts: 0, reads: 0 };
 
   constructor(kv: Deno.Kv, options: MeterOptions = {}) {
     this.#kv = kv;
     this.#shards = options.shards ?? 16;
     this.#maxBatch = options.maxBatch ?? 400;
     this.#cacheSize = options.cacheSize ?? 100_000;
+    this.#guardCacheSize = options.guardCacheSize ?? 65_536;
+    this.#now = options.now ?? Date.now;
     this.#beforeCommit = options.beforeCommit;
   }
 
@@ -115,11 +158,12 @@ export class UsageMeter {
   count(req: CountRequest): Promise<CountResult> {
     if (this.#closed) return Promise.reject(new MeterClosedError());
     const counterKey = keys.usage(req.platformId, req.period.key, req.userId);
-    const guardKey = keys.usageShard(
-      req.platformId,
-      req.period.key,
-      shardOf(req.userId, this.#shards),
-    );
+    const guardKey = keys.usageShard(req.platformId, shardOf(req.userId, this.#shards));
+    const idemKey = req.idempotencyKey === undefined
+      ? undefined
+      : keys.idempotency(req.platformId, req.userId, req.idempotencyKey);
+    const counterBytes = keyBytes(counterKey);
+    const idemBytes = idemKey ? keyBytes(idemKey) : 0;
     return new Promise((resolve, reject) => {
       this.#queue.push({
         req,
@@ -127,6 +171,10 @@ export class UsageMeter {
         counterId: idOf(counterKey),
         guardKey,
         guardId: idOf(guardKey),
+        idemKey,
+        idemId: idemKey && idOf(idemKey),
+        keyBytes: counterBytes + idemBytes,
+        mutationBytes: counterBytes + 16 + (idemKey ? idemBytes + ANSWER_BYTES : 0),
         resolve,
         reject,
       });
@@ -151,17 +199,47 @@ export class UsageMeter {
     return this.#queue.length;
   }
 
+  /** Commits, failed checks and KV reads so far. */
+  get stats(): Readonly<MeterStats> {
+    return { ...this.#stats };
+  }
+
   async #drain(): Promise<void> {
     // One microtask turn lets requests that arrived together share the first commit.
     await Promise.resolve();
     try {
       while (this.#queue.length > 0) {
-        const batch = this.#queue.splice(0, this.#maxBatch);
+        const batch = this.#takeBatch();
         await Promise.all(this.#plan(batch).map((groups) => this.#commitGroups(groups)));
       }
     } finally {
       this.#draining = null;
     }
+  }
+
+  /**
+   * Takes the oldest requests that fit one commit's budget, so that every commit of the batch
+   * does whatever its shard groups are. Always takes at least one (a lone request always fits).
+   */
+  #takeBatch(): Pending[] {
+    const guards = new Set<string>();
+    let mutations = 0, keyBytes = 0, mutationBytes = 0, n = 0;
+    for (; n < this.#queue.length && n < this.#maxBatch; n++) {
+      const item = this.#queue[n];
+      const newGuard = !guards.has(item.guardId);
+      const guardBytes = newGuard ? 2 * keyBytes(item.guardKey) : 0;
+      const m = mutations + (item.idemKey ? 2 : 1) + (newGuard ? 1 : 0);
+      const k = keyBytes + item.keyBytes + guardBytes;
+      const b = mutationBytes + item.mutationBytes + guardBytes + (newGuard ? 16 : 0);
+      if (
+        n > 0 &&
+        (m > COMMIT_BUDGET.mutations || k > COMMIT_BUDGET.keyBytes ||
+          b > COMMIT_BUDGET.mutationBytes)
+      ) break;
+      if (newGuard) guards.add(item.guardId);
+      mutations = m, keyBytes = k, mutationBytes = b;
+    }
+    return this.#queue.splice(0, n);
   }
 
   /** Splits a batch into shard groups, then packs the groups into commits of at most 10 checks. */
@@ -204,6 +282,7 @@ export class UsageMeter {
           op.set(key, answer, { expireIn: IDEMPOTENCY_TTL_MS });
         }
         this.#beforeCommit?.(op, decision.granted);
+        this.#stats.commits++;
         const result = await op.commit();
         if (result.ok) {
           for (const g of groups) this.#guards.get(g.guardId)!.versionstamp = result.versionstamp;
@@ -213,6 +292,7 @@ export class UsageMeter {
           for (const [item, answer] of decision.results) item.resolve(answer);
           return;
         }
+        this.#stats.conflicts++;
         await this.#refreshGuards(groups);
         if (attempt >= 2) await sleep(Math.random() * Math.min(50, 2 ** attempt));
       }
@@ -230,7 +310,7 @@ export class UsageMeter {
     const answers = new Map<string, StoredAnswer>();
     const counts = new Map<string, number>();
     await Promise.all(groups.map(async (g) => {
-      const state = this.#guards.get(g.guardId);
+      const state = this.#guard(g.guardId);
       const missing = new Map<string, Deno.KvKey>();
       for (const item of g.items) {
         const cached = this.#counts.get(item.counterId);
@@ -239,10 +319,8 @@ export class UsageMeter {
         } else {
           missing.set(item.counterId, item.counterKey);
         }
-        if (item.req.idempotencyKey !== undefined) {
-          const key = idempotencyKeyOf(item.req);
-          missing.set(idOf(key), key);
-        }
+        // Idempotency records are always read: another process may have written one.
+        if (item.idemKey) missing.set(item.idemId!, item.idemKey);
       }
       if (state && missing.size === 0) return;
 
@@ -253,12 +331,13 @@ export class UsageMeter {
         for (let i = 0; i < Math.max(1, wanted.length); i += KV_LIMITS.readKeys - 1) {
           chunks.push([g.guardKey, ...wanted.slice(i, i + KV_LIMITS.readKeys - 1)]);
         }
+        this.#stats.reads += chunks.length;
         const reads = await Promise.all(chunks.map((chunk) => this.#kv.getMany(chunk)));
         const stamp = reads[0][0].versionstamp;
         // Chunks read at different guard versions may mix counts from before and after a write.
+        // (After MAX_ATTEMPTS it goes on: the commit's check then fails and the shard is re-read.)
         if (reads.some((r) => r[0].versionstamp !== stamp) && tries < MAX_ATTEMPTS) continue;
-        const known = this.#guards.get(g.guardId);
-        if (known && known.versionstamp !== stamp && !readAll) {
+        if (state && state.versionstamp !== stamp && !readAll) {
           // The guard moved since the cached counts were taken: read every counter of the group.
           for (const item of g.items) missing.set(item.counterId, item.counterKey);
           wanted = [...missing.values()];
@@ -266,9 +345,9 @@ export class UsageMeter {
           continue;
         }
 
-        const epoch = known && known.versionstamp === stamp ? known.epoch : this.#nextEpoch++;
-        this.#guards.set(g.guardId, { versionstamp: stamp, epoch });
-        const now = Date.now();
+        const epoch = state && state.versionstamp === stamp ? state.epoch : this.#nextEpoch++;
+        this.#setGuard(g.guardId, { versionstamp: stamp, epoch });
+        const now = this.#now();
         for (const read of reads) {
           for (const entry of read.slice(1)) {
             if (entry.key[0] === "usage") {
@@ -287,21 +366,23 @@ export class UsageMeter {
     return { answers, counts };
   }
 
-  /** Grants in arrival order while the limit allows; the same idempotency key answers once. */
+  /**
+   * Grants in arrival order while the limit allows. A granted idempotency key answers its repeats
+   * (in this batch too); a refusal counted nothing, so it is not remembered and a repeat is decided
+   * afresh, as it would be in a later batch.
+   */
   #decide(items: Pending[], loaded: Loaded) {
     const { answers: stored, counts } = loaded;
     const writes = new Map<string, { key: Deno.KvKey; count: number; guardId: string }>();
     const answers: { key: Deno.KvKey; answer: StoredAnswer }[] = [];
     const results: [Pending, CountResult][] = [];
-    const firstAnswer = new Map<string, CountResult>();
     const granted: CountRequest[] = [];
+    const now = this.#now();
 
     for (const item of items) {
-      const { req } = item;
-      let idemId: string | undefined;
-      if (req.idempotencyKey !== undefined) {
-        idemId = idOf(idempotencyKeyOf(req));
-        const earlier = stored.get(idemId) ?? firstAnswer.get(idemId);
+      const { req, idemId } = item;
+      if (idemId !== undefined) {
+        const earlier = stored.get(idemId);
         if (earlier) {
           results.push([item, { ...stripExpiry(earlier), replayed: true }]);
           continue;
@@ -322,15 +403,10 @@ export class UsageMeter {
         counts.set(item.counterId, count);
         writes.set(item.counterId, { key: item.counterKey, count, guardId: item.guardId });
         granted.push(req);
-      }
-      if (idemId !== undefined) {
-        firstAnswer.set(idemId, result);
-        // A refusal counted nothing, so it is not stored: a retry may pass once there is room.
-        if (fits) {
-          answers.push({
-            key: idempotencyKeyOf(req),
-            answer: { ...result, expiresAt: Date.now() + IDEMPOTENCY_TTL_MS },
-          });
+        if (idemId !== undefined) {
+          const answer = { ...result, expiresAt: now + IDEMPOTENCY_TTL_MS };
+          stored.set(idemId, answer);
+          answers.push({ key: item.idemKey!, answer });
         }
       }
       results.push([item, result]);
@@ -340,16 +416,39 @@ export class UsageMeter {
 
   /** After a failed check: reads the guards of that commit and forgets the shards that moved. */
   async #refreshGuards(groups: ShardGroup[]): Promise<void> {
+    this.#stats.reads++;
     const entries = await this.#kv.getMany(groups.map((g) => g.guardKey));
     groups.forEach((g, i) => {
       const state = this.#guards.get(g.guardId);
       if (!state || state.versionstamp !== entries[i].versionstamp) {
-        this.#guards.set(g.guardId, {
+        this.#setGuard(g.guardId, {
           versionstamp: entries[i].versionstamp,
           epoch: this.#nextEpoch++,
         });
       }
     });
+  }
+
+  /** The known state of a guard, marked as recently used. */
+  #guard(guardId: string): ShardState | undefined {
+    const state = this.#guards.get(guardId);
+    if (state) {
+      this.#guards.delete(guardId);
+      this.#guards.set(guardId, state);
+    }
+    return state;
+  }
+
+  /**
+   * Forgetting a guard is always safe: without a known state its counters are read again under
+   * a new epoch, so counts cached under the old one are never used.
+   */
+  #setGuard(guardId: string, state: ShardState): void {
+    this.#guards.delete(guardId);
+    this.#guards.set(guardId, state);
+    if (this.#guards.size > this.#guardCacheSize) {
+      this.#guards.delete(this.#guards.keys().next().value!);
+    }
   }
 
   #remember(counterId: string, count: number, epoch: number): void {
@@ -366,19 +465,33 @@ export class MeterClosedError extends Error {
   override name = "MeterClosedError";
 }
 
-function idempotencyKeyOf(req: CountRequest): Deno.KvKey {
-  return keys.idempotency(req.platformId, req.userId, req.idempotencyKey!);
-}
-
-function stripExpiry(
-  { expiresAt: _, ...answer }: StoredAnswer | CountResult & { expiresAt?: number },
-): CountResult {
+function stripExpiry({ expiresAt: _, ...answer }: StoredAnswer): CountResult {
   return answer;
 }
 
 /** A stable string id for a KV key (parts are strings and numbers, joined by a separator they can't hold). */
 function idOf(key: Deno.KvKey): string {
   return key.join("\u0000");
+}
+
+/**
+ * An upper bound of a key's encoded size: a tag and a terminator per part, UTF-8 strings
+ * (a NUL escaped to two bytes), 9 bytes per number.
+ */
+export function keyBytes(key: Deno.KvKey): number {
+  let n = 0;
+  for (const part of key) {
+    if (typeof part === "string") {
+      n += 2;
+      for (let i = 0; i < part.length; i++) {
+        const c = part.charCodeAt(i);
+        n += c === 0 ? 2 : c < 0x80 ? 1 : c < 0x800 ? 2 : 3;
+      }
+    } else {
+      n += 10;
+    }
+  }
+  return n;
 }
 
 /** FNV-1a of the user id → shard number. */
