@@ -1,7 +1,10 @@
 /** dream-api's entry point: read the config, open KV, build the app, serve, drain on shutdown. */
 import { ConfigError, readConfig } from "./fresh.config.ts";
 import { createApp } from "./lib/app.ts";
+import { createFounderAuth, devSignInEnabled, loadDevKeyPair } from "./lib/auth/clerk.ts";
 import { TenantCache } from "./lib/auth/tenant_cache.ts";
+import { createStripeFactory } from "./lib/billing/stripe_client.ts";
+import { createSecretBox, loadOrCreateDevEncryptionKey } from "./lib/crypto/secrets.ts";
 import { openKv } from "./lib/kv/open.ts";
 import { createLogger } from "./lib/log.ts";
 import { UsageMeter } from "./lib/usage/meter.ts";
@@ -20,7 +23,29 @@ try {
 const kv = await openKv(config.kvPath);
 const meter = new UsageMeter(kv);
 const tenants = new TenantCache(kv, { ttlMs: config.cacheTtlMs });
-const app = createApp({ config, kv, meter, tenants, log, now: () => new Date() });
+const stripeFor = createStripeFactory({ apiUrl: config.stripe.apiUrl });
+// Development keeps its generated keys under .data/ so sessions and sealed secrets survive restarts;
+// production has ENCRYPTION_KEY and Clerk (fresh.config.ts refuses to start without them).
+const secrets = await createSecretBox(
+  config.encryptionKey ?? await loadOrCreateDevEncryptionKey(".data/encryption.key"),
+);
+const { verifySession, devSigner } = createFounderAuth(config, {
+  devKeyPair: devSignInEnabled(config)
+    ? await loadDevKeyPair(".data/dev-session-key.json")
+    : undefined,
+});
+const app = createApp({
+  config,
+  kv,
+  meter,
+  tenants,
+  log,
+  now: () => new Date(),
+  stripeFor,
+  verifySession,
+  devSigner,
+  secrets,
+});
 
 const server = Deno.serve({
   port: config.port,

@@ -3,11 +3,15 @@ import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import * as data from "../routes/api/data.ts";
 import * as usage from "../routes/api/usage.ts";
+import * as dashboardMe from "../routes/dashboard/api/me.ts";
 import * as health from "../routes/health.ts";
+import * as signInDev from "../routes/sign-in/dev.ts";
+import * as signOut from "../routes/sign-out.ts";
 import { type AppEnv, type Deps, mountRoute } from "./define.ts";
 import { ApiError, errorBody } from "./errors.ts";
 import { requireApiKey } from "./middleware/api_key.ts";
 import { limitBody } from "./middleware/body_limit.ts";
+import { requireFounder, requireSameOrigin } from "./middleware/founder.ts";
 
 export type { Deps } from "./define.ts";
 
@@ -22,6 +26,11 @@ export function createApp(deps: Deps): Hono<AppEnv> {
   mountRoute(app, "/health", health);
   mountRoute(app, "/api/data", data, limitBody(), requireApiKey());
   mountRoute(app, "/api/usage", usage, requireApiKey());
+
+  // Founders: sign-in and the dashboard's JSON API (pages are mounted with their own middleware).
+  mountRoute(app, "/sign-in/dev", signInDev, limitBody());
+  mountRoute(app, "/sign-out", signOut, requireSameOrigin());
+  mountRoute(app, "/dashboard/api/me", dashboardMe, requireFounder());
 
   app.notFound((c) =>
     c.json(errorBody("not_found", `No route for ${c.req.method} ${c.req.path}.`), 404)

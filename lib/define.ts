@@ -4,7 +4,10 @@
  */
 import type { Context, Handler, Hono, MiddlewareHandler } from "hono";
 import type { Config } from "../fresh.config.ts";
+import type { DevSigner, VerifySession } from "./auth/clerk.ts";
 import type { Tenant, TenantCache } from "./auth/tenant_cache.ts";
+import type { StripeFactory } from "./billing/stripe_client.ts";
+import type { SecretBox } from "./crypto/secrets.ts";
 import { ApiError } from "./errors.ts";
 import type { Logger } from "./log.ts";
 import type { Tier } from "./schemas/tiers.ts";
@@ -18,6 +21,19 @@ export interface Deps {
   tenants: TenantCache;
   log: Logger;
   now: () => Date;
+  /** Stripe clients for any secret key (dream-api's own and founders'), honouring STRIPE_API_URL. */
+  stripeFor: StripeFactory;
+  /** Verifies a founder's session JWT (Clerk, or the development key). */
+  verifySession: VerifySession;
+  /** Issues development session tokens; `null` whenever development sign-in is off. */
+  devSigner: DevSigner | null;
+  /** Seals founders' Stripe secrets at rest (AES-256-GCM, platform id as context). */
+  secrets: SecretBox;
+}
+
+/** The signed-in founder: set by `requireFounder`. */
+export interface Founder {
+  userId: string;
 }
 
 /** Who is calling the tenant API: set by `requireApiKey`. */
@@ -32,6 +48,7 @@ export interface AppEnv {
   Variables: {
     deps: Deps;
     caller: Caller;
+    founder: Founder;
   };
 }
 

@@ -21,12 +21,26 @@ export const keys = {
   /**
    * Version guard of a group of usage counters. Every writer of a counter in the shard checks and
    * bumps this key, so one check guards many counters (denokv allows only 10 checks per commit).
+   * It spans periods: an idempotency record (not per period) stays guarded across a period change.
    */
-  usageShard: (platformId: string, period: string, shard: number) =>
-    ["usage_shard", platformId, period, shard] as const,
+  usageShard: (platformId: string, shard: number) => ["usage_shard", platformId, shard] as const,
   /** the first answer to an `Idempotency-Key`; written with a 24 h expiry. Guarded by the user's shard. */
   idempotency: (platformId: string, userId: string, key: string) =>
     ["idem", platformId, userId, key] as const,
+
+  /** `FounderSubscription`: a founder's (Clerk user id) own subscription to dream-api. */
+  founderSubscription: (userId: string) => ["founder_sub", userId] as const,
+  /** index → founder user id, by dream-api's Stripe customer id (subscription events name the customer). */
+  founderByCustomer: (customerId: string) => ["founder_by_customer", customerId] as const,
+  /** index → platform id, by owner (founder user id). One platform per founder: checked `null` on create. */
+  platformByOwner: (userId: string) => ["platform_by_owner", userId] as const,
+  /** `StripeConnection` of a platform: encrypted key, account, webhook endpoint, product/price ids. */
+  platformStripe: (platformId: string) => ["platform_stripe", platformId] as const,
+  /**
+   * marker (`ProcessedEvent`) of a processed Stripe event; `scope` is "platform" for dream-api's own
+   * account or a platform id. Written with the event's effects, expiring after 30 days.
+   */
+  stripeEvent: (scope: string, eventId: string) => ["stripe_event", scope, eventId] as const,
 } as const;
 
 export type KvKey = ReturnType<(typeof keys)[keyof typeof keys]>;

@@ -59,14 +59,19 @@ export async function createPlatform(
     expiresAt: null,
   };
   const tiers: TierConfig = { tiers: input.tiers ?? DEFAULT_TIERS, updatedAt: now };
-  const result = await kv.atomic()
+  const op = kv.atomic()
     .check({ key: keys.platform(platform.id), versionstamp: null })
     .check({ key: keys.apiKeyByHash(keyHash), versionstamp: null })
     .set(keys.platform(platform.id), platform)
     .set(keys.tiers(platform.id), tiers)
-    .set(keys.apiKeyByHash(keyHash), keyRecord)
-    .commit();
-  if (!result.ok) throw new ConflictError("platform id or key collision; try again");
+    .set(keys.apiKeyByHash(keyHash), keyRecord);
+  if (platform.ownerId !== null) {
+    // One platform per founder: the owner index is claimed in the same commit as the record.
+    op.check({ key: keys.platformByOwner(platform.ownerId), versionstamp: null })
+      .set(keys.platformByOwner(platform.ownerId), platform.id);
+  }
+  const result = await op.commit();
+  if (!result.ok) throw new ConflictError("platform id, key or owner collision; try again");
   return { platform, apiKey };
 }
 

@@ -1,7 +1,14 @@
 /** Test fixtures: a real app over a real (in-memory or temp-file) Deno KV, a fixed clock, a platform. */
 import { parseConfig } from "../../fresh.config.ts";
 import { createApp, type Deps } from "../../lib/app.ts";
+import { createFounderAuth, type DevSigner, generateDevKeyPair } from "../../lib/auth/clerk.ts";
 import { TenantCache } from "../../lib/auth/tenant_cache.ts";
+import { createStripeFactory } from "../../lib/billing/stripe_client.ts";
+import { createSecretBox, generateEncryptionKey } from "../../lib/crypto/secrets.ts";
+import {
+  putFounderSubscription,
+  type SubscriptionStatus,
+} from "../../lib/kv/founder_subscriptions.ts";
 import { createPlatform } from "../../lib/kv/platforms.ts";
 import { setTiers } from "../../lib/kv/tiers.ts";
 import { createLogger, type LogLevel } from "../../lib/log.ts";
@@ -23,7 +30,14 @@ export interface TestApp extends AsyncDisposable {
   setNow(date: Date): void;
   /** Log lines written during the test. */
   logs: string[];
+  /** A development session token for `userId` (signed at the app's clock; throws when Clerk is configured). */
+  signIn(userId: string): Promise<string>;
+  /** The development signer (`null` when the env configures Clerk). */
+  devSigner: DevSigner | null;
 }
+
+// One RSA key pair per test process: generating one per app would make every test slower.
+let devKeyPair: Promise<CryptoKeyPair> | undefined;
 
 /** A fresh app on a fresh `:memory:` KV (or `kvPath`), with a settable clock. */
 export async function testApp(
@@ -36,12 +50,35 @@ export async function testApp(
   const log = createLogger({ min: "debug" as LogLevel, write: (line) => logs.push(line) });
   const meter = new UsageMeter(kv);
   const tenants = new TenantCache(kv, { ttlMs: config.cacheTtlMs, now: () => now.getTime() });
-  const deps: Deps = { config, kv, meter, tenants, log, now: () => now, ...options.deps };
+  const { verifySession, devSigner } = createFounderAuth(config, {
+    devKeyPair: await (devKeyPair ??= generateDevKeyPair()),
+    now: () => now,
+  });
+  const deps: Deps = {
+    config,
+    kv,
+    meter,
+    tenants,
+    log,
+    now: () => now,
+    stripeFor: createStripeFactory({ apiUrl: config.stripe.apiUrl }),
+    verifySession,
+    devSigner,
+    secrets: await createSecretBox(generateEncryptionKey()),
+    ...options.deps,
+  };
   return {
     app: createApp(deps),
     deps,
     kv,
     logs,
+    devSigner: deps.devSigner,
+    signIn(userId) {
+      if (!deps.devSigner) {
+        throw new Error("signIn needs development sign-in (no Clerk key in env)");
+      }
+      return deps.devSigner.sign(userId);
+    },
     setNow(date) {
       now = date;
     },
@@ -83,4 +120,24 @@ export async function json(res: Response): Promise<{ status: number; body: any; 
     throw new Error(`expected JSON, got ${res.status} ${res.headers.get("content-type")}: ${text}`);
   }
   return { status: res.status, body, text };
+}
+
+/** Headers of a founder's JSON-API call: Bearer by default, or the `__session` cookie with our Origin. */
+export function founderHeaders(
+  token: string,
+  options: { via?: "bearer" | "cookie"; origin?: string; extra?: Record<string, string> } = {},
+): Record<string, string> {
+  const base: Record<string, string> = options.via === "cookie"
+    ? { cookie: `__session=${token}`, origin: options.origin ?? "http://localhost:8000" }
+    : { authorization: `Bearer ${token}` };
+  return { ...base, ...options.extra };
+}
+
+/** Makes a founder's own dream-api subscription `status` (default `active`), as a webhook would. */
+export async function payFounder(
+  kv: Deno.Kv,
+  userId: string,
+  status: SubscriptionStatus = "active",
+): Promise<void> {
+  await putFounderSubscription(kv, userId, { status });
 }

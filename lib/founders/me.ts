@@ -1,0 +1,75 @@
+/**
+ * What a signed-in founder sees: `GET /dashboard/api/me` answers exactly this, and the dashboard
+ * pages render from it, so the two can never disagree. It never contains a secret.
+ */
+import { getFounderSubscription, type SubscriptionStatus } from "../kv/founder_subscriptions.ts";
+import { getStripeConnection } from "../kv/platform_stripe.ts";
+import { getPlatform } from "../kv/platforms.ts";
+import { getTiers } from "../kv/tiers.ts";
+import { keys } from "../kv/keys.ts";
+import type { Tier } from "../schemas/tiers.ts";
+
+export interface MeStripe {
+  connected: boolean;
+  accountId?: string;
+  livemode?: boolean;
+  /** Last 4 characters of the connected key: all that is ever shown again. */
+  keyLast4?: string;
+}
+
+export interface MePlatform {
+  platformId: string;
+  keyPrefix: string;
+  tiers: Tier[];
+  stripe: MeStripe;
+}
+
+export interface MeBody {
+  user: { id: string };
+  subscription: { status: SubscriptionStatus };
+  platform: MePlatform | null;
+}
+
+/** The founder's platform id, or `null` when they have none yet. */
+export async function platformIdOf(kv: Deno.Kv, userId: string): Promise<string | null> {
+  return (await kv.get<string>(keys.platformByOwner(userId))).value;
+}
+
+/**
+ * Everything the dashboard shows a founder, read from KV.
+ * @example const me = await loadFounderView(c.get("deps"), c.get("founder").userId)
+ */
+export async function loadFounderView(deps: { kv: Deno.Kv }, userId: string): Promise<MeBody> {
+  const { kv } = deps;
+  const [subscription, platformId] = await Promise.all([
+    getFounderSubscription(kv, userId),
+    platformIdOf(kv, userId),
+  ]);
+  return {
+    user: { id: userId },
+    subscription: { status: subscription?.status ?? "none" },
+    platform: platformId ? await platformView(kv, platformId) : null,
+  };
+}
+
+async function platformView(kv: Deno.Kv, platformId: string): Promise<MePlatform | null> {
+  const [platform, tiers, connection] = await Promise.all([
+    getPlatform(kv, platformId),
+    getTiers(kv, platformId),
+    getStripeConnection(kv, platformId),
+  ]);
+  if (!platform) return null;
+  return {
+    platformId,
+    keyPrefix: platform.keyPrefix,
+    tiers: tiers?.tiers ?? [],
+    stripe: connection
+      ? {
+        connected: true,
+        accountId: connection.accountId,
+        livemode: connection.livemode,
+        keyLast4: connection.keyLast4,
+      }
+      : { connected: false },
+  };
+}

@@ -1,0 +1,212 @@
+/**
+ * Founders' own subscriptions to dream-api (dream-api's Stripe account), with the customer → founder
+ * index. Written by the `/webhook/platform` handlers; read by the paid gate and `GET /me`.
+ */
+import { keys } from "./keys.ts";
+import { ConflictError } from "./platforms.ts";
+
+/** Stripe's subscription statuses, plus `none` for a founder who never subscribed. */
+export type SubscriptionStatus =
+  | "none"
+  | "incomplete"
+  | "incomplete_expired"
+  | "trialing"
+  | "active"
+  | "past_due"
+  | "canceled"
+  | "unpaid"
+  | "paused";
+
+export interface FounderSubscription {
+  userId: string;
+  status: SubscriptionStatus;
+  customerId: string | null;
+  subscriptionId: string | null;
+  /** When Stripe created the subscription (unix s): the newer of two live subscriptions wins. */
+  subscriptionCreated: number | null;
+  /** `created` of the event that last changed this record (unix s). */
+  eventCreated: number;
+  /** Id of the event that last changed this record. */
+  eventId: string | null;
+  updatedAt: string;
+}
+
+/** Statuses that open the configuration API. */
+export const PAID_STATUSES: ReadonlySet<SubscriptionStatus> = new Set(["active", "trialing"]);
+
+/** Whether a status opens configuration. */
+export function isPaid(status: SubscriptionStatus): boolean {
+  return PAID_STATUSES.has(status);
+}
+
+/** A founder's subscription record, or `null` when they never subscribed. */
+export async function getFounderSubscription(
+  kv: Deno.Kv,
+  userId: string,
+): Promise<FounderSubscription | null> {
+  return (await kv.get<FounderSubscription>(keys.founderSubscription(userId))).value;
+}
+
+/** The founder a dream-api Stripe customer belongs to, or `null`. */
+export async function founderOfCustomer(kv: Deno.Kv, customerId: string): Promise<string | null> {
+  return (await kv.get<string>(keys.founderByCustomer(customerId))).value;
+}
+
+/** What Stripe says about a subscription now (or at an event), to be merged into the record. */
+export interface SubscriptionSnapshot {
+  subscriptionId: string;
+  customerId: string | null;
+  status: Exclude<SubscriptionStatus, "none">;
+  /** The subscription's own `created` (unix s). */
+  created: number;
+  eventId: string;
+  eventCreated: number;
+}
+
+const ENDED: ReadonlySet<SubscriptionStatus> = new Set(["canceled", "incomplete_expired"]);
+
+/**
+ * Whether `next` should replace `current`. Snapshots are fetched from Stripe, so they are as new as
+ * the fetch, but two handlers may still finish in either order. Rules:
+ * - an ended subscription never comes back (Stripe cannot un-cancel), so its record stays ended;
+ * - an ended snapshot of another subscription never replaces a live one (a late `deleted` of the
+ *   founder's previous subscription must not cancel their new one);
+ * - between two different live subscriptions the newer one (by `created`) wins.
+ */
+export function shouldApply(
+  current: FounderSubscription | null,
+  next: SubscriptionSnapshot,
+): boolean {
+  if (!current || current.subscriptionId === null) return true;
+  if (current.subscriptionId === next.subscriptionId) {
+    if (ENDED.has(current.status) && !ENDED.has(next.status)) return false;
+    return next.eventCreated >= current.eventCreated || ENDED.has(next.status);
+  }
+  const currentLive = !ENDED.has(current.status);
+  const nextLive = !ENDED.has(next.status);
+  if (currentLive && !nextLive) return false;
+  if (!currentLive && nextLive) return true;
+  return next.created >= (current.subscriptionCreated ?? 0);
+}
+
+/**
+ * Applies a snapshot to a founder's record and marks the event processed, in one atomic commit
+ * (record, customer index, event marker). Returns `"duplicate"` when the event was already
+ * processed, `"stale"` when the record already holds newer state (the event is still marked).
+ */
+export async function applySubscriptionSnapshot(
+  kv: Deno.Kv,
+  userId: string,
+  snapshot: SubscriptionSnapshot,
+  now: Date,
+): Promise<"applied" | "stale" | "duplicate"> {
+  const eventKey = keys.stripeEvent("platform", snapshot.eventId);
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const [entry, marker] = await kv.getMany<[FounderSubscription, unknown]>([
+      keys.founderSubscription(userId),
+      eventKey,
+    ]);
+    if (marker.versionstamp !== null) return "duplicate";
+    const op = kv.atomic()
+      .check(entry)
+      .check({ key: eventKey, versionstamp: null })
+      .set(eventKey, processedMarker(now), { expireIn: EVENT_MARKER_TTL_MS });
+    const apply = shouldApply(entry.value, snapshot);
+    if (apply) {
+      const record: FounderSubscription = {
+        userId,
+        status: snapshot.status,
+        customerId: snapshot.customerId ?? entry.value?.customerId ?? null,
+        subscriptionId: snapshot.subscriptionId,
+        subscriptionCreated: snapshot.created,
+        eventCreated: Math.max(snapshot.eventCreated, entry.value?.eventCreated ?? 0),
+        eventId: snapshot.eventId,
+        updatedAt: now.toISOString(),
+      };
+      op.set(keys.founderSubscription(userId), record);
+      if (record.customerId) op.set(keys.founderByCustomer(record.customerId), userId);
+    }
+    const result = await op.commit();
+    if (result.ok) return apply ? "applied" : "stale";
+  }
+  throw new ConflictError("the founder's subscription kept changing; try again");
+}
+
+/** How long processed event ids are remembered: Stripe retries for up to 3 days. */
+export const EVENT_MARKER_TTL_MS = 30 * 24 * 60 * 60 * 1000;
+
+/** What an event marker holds. */
+export interface ProcessedEvent {
+  processedAt: string;
+}
+
+function processedMarker(now: Date): ProcessedEvent {
+  return { processedAt: now.toISOString() };
+}
+
+/** Whether an event id of `scope` was already processed. */
+export async function isEventProcessed(
+  kv: Deno.Kv,
+  scope: string,
+  eventId: string,
+): Promise<boolean> {
+  return (await kv.get(keys.stripeEvent(scope, eventId))).versionstamp !== null;
+}
+
+/**
+ * Marks an event processed that changes no record (unknown founder, ignored type). Returns false
+ * when it already was.
+ */
+export async function markEventProcessed(
+  kv: Deno.Kv,
+  scope: string,
+  eventId: string,
+  now: Date,
+): Promise<boolean> {
+  const key = keys.stripeEvent(scope, eventId);
+  const result = await kv.atomic()
+    .check({ key, versionstamp: null })
+    .set(key, processedMarker(now), { expireIn: EVENT_MARKER_TTL_MS })
+    .commit();
+  return result.ok;
+}
+
+/**
+ * Sets a founder's subscription directly (tests and the admin command; production changes arrive
+ * only through verified webhooks).
+ */
+export async function putFounderSubscription(
+  kv: Deno.Kv,
+  userId: string,
+  input: {
+    status: SubscriptionStatus;
+    customerId?: string | null;
+    subscriptionId?: string | null;
+    now?: Date;
+  },
+): Promise<FounderSubscription> {
+  const now = input.now ?? new Date();
+  const record: FounderSubscription = {
+    userId,
+    status: input.status,
+    customerId: input.customerId ?? null,
+    subscriptionId: input.subscriptionId ?? null,
+    subscriptionCreated: null,
+    eventCreated: Math.floor(now.getTime() / 1000),
+    eventId: null,
+    updatedAt: now.toISOString(),
+  };
+  const op = kv.atomic().set(keys.founderSubscription(userId), record);
+  if (record.customerId) op.set(keys.founderByCustomer(record.customerId), userId);
+  await op.commit();
+  return record;
+}
+
+/** Remembers the Stripe customer made for a founder (before any subscription exists). */
+export async function linkFounderCustomer(
+  kv: Deno.Kv,
+  userId: string,
+  customerId: string,
+): Promise<void> {
+  await kv.set(keys.founderByCustomer(customerId), userId);
+}

@@ -1,0 +1,111 @@
+/**
+ * Founders' authentication and the paid gate for the dashboard and its JSON API.
+ *
+ * `requireFounder` reads the Clerk session token from `Authorization: Bearer` or the `__session`
+ * cookie, verifies it, and sets `c.var.founder`. Cookie-authenticated mutations must come from our
+ * own origin (CSRF); Bearer calls carry no ambient credential and need no check.
+ * `requireActiveSubscription` opens configuration only to `active`/`trialing` founders.
+ */
+import type { Context } from "hono";
+import { getCookie } from "hono/cookie";
+import { type AppEnv, define } from "../define.ts";
+import { ApiError } from "../errors.ts";
+import { getFounderSubscription, isPaid } from "../kv/founder_subscriptions.ts";
+
+/** The cookie Clerk's browser script (and the development sign-in) keeps the session token in. */
+export const SESSION_COOKIE = "__session";
+
+/** Where signed-out page visits go. */
+export const SIGN_IN_PATH = "/sign-in";
+
+/** Where unpaid page visits go. */
+export const BILLING_PATH = "/dashboard/billing";
+
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
+/**
+ * Authenticates a founder. `page: true` redirects (302) to `/sign-in` when signed out; otherwise
+ * the answer is 401 `unauthorized` in the envelope.
+ */
+export function requireFounder(options: { page?: boolean } = {}) {
+  const page = options.page ?? false;
+  return define.middleware(async function requireFounder(c, next) {
+    const { token, via } = sessionToken(c);
+    const deps = c.get("deps");
+    const result = token
+      ? await deps.verifySession(token)
+      : { ok: false as const, reason: "missing" as const };
+    if (!result.ok) {
+      if (result.reason !== "missing") {
+        deps.log.log("info", "session refused", { reason: result.reason, path: c.req.path });
+      }
+      if (page) return c.redirect(SIGN_IN_PATH, 302);
+      throw new ApiError("unauthorized", "Sign in first: no valid session.");
+    }
+    if (via === "cookie" && !SAFE_METHODS.has(c.req.method) && !isSameOrigin(c)) {
+      throw new ApiError("forbidden", "Cross-site request refused (CSRF check).");
+    }
+    c.set("founder", { userId: result.userId });
+    await next();
+  });
+}
+
+/**
+ * The paid gate: 402 `subscription_required` (or, for pages, a redirect to billing) unless the
+ * founder's subscription is `active` or `trialing`. Runs after `requireFounder`.
+ */
+export function requireActiveSubscription(options: { page?: boolean } = {}) {
+  const page = options.page ?? false;
+  return define.middleware(async function requireActiveSubscription(c, next) {
+    const subscription = await getFounderSubscription(c.get("deps").kv, c.get("founder").userId);
+    if (!subscription || !isPaid(subscription.status)) {
+      if (page) return c.redirect(BILLING_PATH, 302);
+      throw new ApiError(
+        "subscription_required",
+        `Configuration needs an active dream-api subscription (yours is '${
+          subscription?.status ?? "none"
+        }'). Subscribe at ${BILLING_PATH}.`,
+      );
+    }
+    await next();
+  });
+}
+
+/** The session token and where it came from; a Bearer header wins over the cookie. */
+export function sessionToken(
+  c: Context<AppEnv>,
+): { token: string | null; via: "bearer" | "cookie" | null } {
+  const header = c.req.header("authorization");
+  if (header) {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    return { token: match ? match[1] : null, via: "bearer" };
+  }
+  const cookie = getCookie(c, SESSION_COOKIE);
+  return cookie ? { token: cookie, via: "cookie" } : { token: null, via: null };
+}
+
+/**
+ * The CSRF rule for requests that carry cookies: the `Origin` header must be our public origin
+ * (or the origin the request was addressed to); without `Origin`, the browser's
+ * `Sec-Fetch-Site: same-origin` is accepted. Anything else — another site, a sibling subdomain
+ * (`same-site`), or no evidence at all — is refused.
+ */
+export function isSameOrigin(c: Context<AppEnv>): boolean {
+  const origin = c.req.header("origin");
+  if (origin !== undefined) {
+    if (origin === "null") return false;
+    return origin === new URL(c.get("deps").config.publicUrl).origin ||
+      origin === new URL(c.req.url).origin;
+  }
+  return c.req.header("sec-fetch-site") === "same-origin";
+}
+
+/** Refuses a cookie-bearing mutation that fails `isSameOrigin` (sign-in and sign-out forms). */
+export function requireSameOrigin() {
+  return define.middleware(async function requireSameOrigin(c, next) {
+    if (!isSameOrigin(c)) {
+      throw new ApiError("forbidden", "Cross-site request refused (CSRF check).");
+    }
+    await next();
+  });
+}

@@ -1,0 +1,26 @@
+/** POST /sign-in/dev — local development sign-in (404 unless development sign-in is on). */
+import { setCookie } from "hono/cookie";
+import { define } from "../../lib/define.ts";
+import { ApiError } from "../../lib/errors.ts";
+import {
+  DEV_COOKIE_MAX_AGE,
+  DevSignInSchema,
+  devUserId,
+  sessionCookieOptions,
+} from "../../lib/founders/session.ts";
+import { isSameOrigin, SESSION_COOKIE } from "../../lib/middleware/founder.ts";
+
+export const POST = define.handler(async (c) => {
+  const { devSigner, config } = c.get("deps");
+  if (!devSigner) throw new ApiError("not_found", `No route for POST ${c.req.path}.`);
+  // Login CSRF: another site must not sign a visitor into an account of its choosing.
+  if (!isSameOrigin(c)) throw new ApiError("forbidden", "Cross-site request refused (CSRF check).");
+  const form = await c.req.parseBody().catch(() => ({}));
+  const parsed = DevSignInSchema.safeParse(form);
+  if (!parsed.success) {
+    throw new ApiError("invalid_request", parsed.error.issues[0].message);
+  }
+  const token = await devSigner.sign(devUserId(parsed.data.email || parsed.data.name!));
+  setCookie(c, SESSION_COOKIE, token, sessionCookieOptions(config.publicUrl, DEV_COOKIE_MAX_AGE));
+  return c.redirect("/dashboard", 303);
+});

@@ -1,0 +1,10 @@
+/** POST /sign-out — clears the session cookie and goes home. */
+import { deleteCookie } from "hono/cookie";
+import { define } from "../lib/define.ts";
+import { sessionCookieOptions } from "../lib/founders/session.ts";
+import { SESSION_COOKIE } from "../lib/middleware/founder.ts";
+
+export const POST = define.handler((c) => {
+  deleteCookie(c, SESSION_COOKIE, sessionCookieOptions(c.get("deps").config.publicUrl));
+  return c.redirect("/", 303);
+});
