@@ -15,6 +15,7 @@
  * Every process writing one KV must use the same `shards` count: the shard decides the guard.
  */
 import { keys } from "../kv/keys.ts";
+import { isTransientKvError } from "../kv/retry.ts";
 import type { Period } from "./period.ts";
 
 export interface CountRequest {
@@ -113,10 +114,20 @@ interface ShardGroup {
 }
 
 interface Loaded {
+  /** guard id → the state the commit checks against (captured: the LRU may drop it meanwhile) */
+  guards: Map<string, ShardState>;
   /** idempotency-record id → the stored first answer */
   answers: Map<string, StoredAnswer>;
   /** counter id → the committed count under the guard versionstamp now known */
   counts: Map<string, number>;
+}
+
+interface Decision {
+  /** counter id → the new count */
+  writes: Map<string, { key: Deno.KvKey; count: number; guardId: string }>;
+  answers: { key: Deno.KvKey; answer: StoredAnswer }[];
+  results: [Pending, CountResult][];
+  granted: CountRequest[];
 }
 
 interface ShardState {
@@ -223,21 +234,19 @@ export class UsageMeter {
    */
   #takeBatch(): Pending[] {
     const guards = new Set<string>();
-    let mutations = 0, keyBytes = 0, mutationBytes = 0, n = 0;
+    let mutations = 0, keys = 0, bytes = 0, n = 0;
     for (; n < this.#queue.length && n < this.#maxBatch; n++) {
       const item = this.#queue[n];
       const newGuard = !guards.has(item.guardId);
       const guardBytes = newGuard ? 2 * keyBytes(item.guardKey) : 0;
       const m = mutations + (item.idemKey ? 2 : 1) + (newGuard ? 1 : 0);
-      const k = keyBytes + item.keyBytes + guardBytes;
-      const b = mutationBytes + item.mutationBytes + guardBytes + (newGuard ? 16 : 0);
-      if (
-        n > 0 &&
-        (m > COMMIT_BUDGET.mutations || k > COMMIT_BUDGET.keyBytes ||
-          b > COMMIT_BUDGET.mutationBytes)
-      ) break;
+      const k = keys + item.keyBytes + guardBytes;
+      const b = bytes + item.mutationBytes + guardBytes + (newGuard ? 16 : 0);
+      const over = m > COMMIT_BUDGET.mutations || k > COMMIT_BUDGET.keyBytes ||
+        b > COMMIT_BUDGET.mutationBytes;
+      if (over && n > 0) break;
       if (newGuard) guards.add(item.guardId);
-      mutations = m, keyBytes = k, mutationBytes = b;
+      mutations = m, keys = k, bytes = b;
     }
     return this.#queue.splice(0, n);
   }
@@ -258,7 +267,10 @@ export class UsageMeter {
     const commits: ShardGroup[][] = [];
     let current: ShardGroup[] = [];
     for (const group of groups.values()) {
-      if (current.length === KV_LIMITS.checks) commits.push(current = []);
+      if (current.length === KV_LIMITS.checks) {
+        commits.push(current);
+        current = [];
+      }
       current.push(group);
     }
     if (current.length > 0) commits.push(current);
@@ -270,31 +282,48 @@ export class UsageMeter {
     const items = groups.flatMap((g) => g.items);
     try {
       for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-        const loaded = await this.#load(groups);
-        const decision = this.#decide(items, loaded);
-        const op = this.#kv.atomic();
-        for (const g of groups) {
-          op.check({ key: g.guardKey, versionstamp: this.#guards.get(g.guardId)!.versionstamp });
-          op.sum(g.guardKey, 1n);
+        if (attempt >= 2) await sleep(Math.random() * Math.min(50, 2 ** attempt));
+        let result: Deno.KvCommitResult | Deno.KvCommitError;
+        let loaded: Loaded, decision: Decision;
+        try {
+          loaded = await this.#load(groups);
+          decision = this.#decide(items, loaded);
+          const op = this.#kv.atomic();
+          for (const g of groups) {
+            op.check({ key: g.guardKey, versionstamp: loaded.guards.get(g.guardId)!.versionstamp });
+            op.sum(g.guardKey, 1n);
+          }
+          for (const { key, count } of decision.writes.values()) op.set(key, count);
+          for (const { key, answer } of decision.answers) {
+            op.set(key, answer, { expireIn: IDEMPOTENCY_TTL_MS });
+          }
+          this.#beforeCommit?.(op, decision.granted);
+          this.#stats.commits++;
+          result = await op.commit();
+        } catch (error) {
+          // Another process holding the SQLite file's write lock is contention, not a failure:
+          // the transaction did not happen, so the same attempt can simply run again.
+          if (!isTransientKvError(error)) throw error;
+          this.#stats.conflicts++;
+          continue;
         }
-        for (const { key, count } of decision.writes.values()) op.set(key, count);
-        for (const { key, answer } of decision.answers) {
-          op.set(key, answer, { expireIn: IDEMPOTENCY_TTL_MS });
-        }
-        this.#beforeCommit?.(op, decision.granted);
-        this.#stats.commits++;
-        const result = await op.commit();
         if (result.ok) {
-          for (const g of groups) this.#guards.get(g.guardId)!.versionstamp = result.versionstamp;
+          for (const g of groups) {
+            const { epoch } = loaded.guards.get(g.guardId)!;
+            this.#setGuard(g.guardId, { versionstamp: result.versionstamp, epoch });
+          }
           for (const [id, { count, guardId }] of decision.writes) {
-            this.#remember(id, count, this.#guards.get(guardId)!.epoch);
+            this.#remember(id, count, loaded.guards.get(guardId)!.epoch);
           }
           for (const [item, answer] of decision.results) item.resolve(answer);
           return;
         }
         this.#stats.conflicts++;
-        await this.#refreshGuards(groups);
-        if (attempt >= 2) await sleep(Math.random() * Math.min(50, 2 ** attempt));
+        await this.#refreshGuards(groups).catch((error) => {
+          if (!isTransientKvError(error)) throw error;
+          // Unknown state: forget the guards, so the next attempt reads them and their counters.
+          for (const g of groups) this.#guards.delete(g.guardId);
+        });
       }
       throw new Error(`usage commit still conflicting after ${MAX_ATTEMPTS} attempts`);
     } catch (error) {
@@ -307,6 +336,7 @@ export class UsageMeter {
    * reading only what the cache lacks; returns the idempotency answers found in KV.
    */
   async #load(groups: ShardGroup[]): Promise<Loaded> {
+    const guards = new Map<string, ShardState>();
     const answers = new Map<string, StoredAnswer>();
     const counts = new Map<string, number>();
     await Promise.all(groups.map(async (g) => {
@@ -322,7 +352,10 @@ export class UsageMeter {
         // Idempotency records are always read: another process may have written one.
         if (item.idemKey) missing.set(item.idemId!, item.idemKey);
       }
-      if (state && missing.size === 0) return;
+      if (state && missing.size === 0) {
+        guards.set(g.guardId, state);
+        return;
+      }
 
       let wanted = [...missing.values()];
       let readAll = false;
@@ -346,6 +379,7 @@ export class UsageMeter {
         }
 
         const epoch = state && state.versionstamp === stamp ? state.epoch : this.#nextEpoch++;
+        guards.set(g.guardId, { versionstamp: stamp, epoch });
         this.#setGuard(g.guardId, { versionstamp: stamp, epoch });
         const now = this.#now();
         for (const read of reads) {
@@ -363,7 +397,7 @@ export class UsageMeter {
         return;
       }
     }));
-    return { answers, counts };
+    return { guards, answers, counts };
   }
 
   /**
@@ -371,7 +405,7 @@ export class UsageMeter {
    * (in this batch too); a refusal counted nothing, so it is not remembered and a repeat is decided
    * afresh, as it would be in a later batch.
    */
-  #decide(items: Pending[], loaded: Loaded) {
+  #decide(items: Pending[], loaded: Loaded): Decision {
     const { answers: stored, counts } = loaded;
     const writes = new Map<string, { key: Deno.KvKey; count: number; guardId: string }>();
     const answers: { key: Deno.KvKey; answer: StoredAnswer }[] = [];

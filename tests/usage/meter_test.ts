@@ -1,0 +1,420 @@
+/**
+ * The usage meter against a real Deno KV file, under real concurrency: every count() below is in
+ * flight at the same time as the others unless the test awaits it.
+ */
+import assert from "node:assert/strict";
+import { keys } from "../../lib/kv/keys.ts";
+import {
+  type CountRequest,
+  type CountResult,
+  MeterClosedError,
+  shardOf,
+  UsageMeter,
+} from "../../lib/usage/meter.ts";
+import type { Period } from "../../lib/usage/period.ts";
+import { auditedKv, DEC, NOV, req, tempKvPath } from "./_kv.ts";
+
+async function usageIn(kv: Deno.Kv, userId: string, period: Period = NOV, platformId = "plt_test") {
+  return (await kv.get<number>(keys.usage(platformId, period.key, userId))).value ?? 0;
+}
+
+/** A small deterministic PRNG, so a failing run can be replayed. */
+function prng(seed: number) {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** What exact counting must answer for requests that arrive in this order (one process). */
+function simulate(requests: CountRequest[]): { ok: boolean; count: number }[] {
+  const counts = new Map<string, number>();
+  return requests.map((r) => {
+    const id = `${r.platformId}/${r.period.key}/${r.userId}`;
+    const before = counts.get(id) ?? 0;
+    const ok = r.limit === null || before + r.amount <= r.limit;
+    if (ok) counts.set(id, before + r.amount);
+    return { ok, count: ok ? before + r.amount : before };
+  });
+}
+
+Deno.test("many end-users counted at once: each answer is what exact counting in arrival order gives, and KV agrees", async () => {
+  await using tmp = await tempKvPath();
+  const kv = await Deno.openKv(tmp.path);
+  const meter = new UsageMeter(kv);
+  const random = prng(1);
+  const requests = Array.from(
+    { length: 3000 },
+    () =>
+      req(`user-${Math.floor(random() * 300)}`, {
+        limit: 20,
+        amount: 1 + Math.floor(random() * 4),
+      }),
+  );
+  const results = await Promise.all(requests.map((r) => meter.count(r)));
+  const expected = simulate(requests);
+  results.forEach((r, i) => {
+    assert.deepEqual({ ok: r.ok, count: r.count }, expected[i], `request ${i}`);
+  });
+  const finals = new Map<string, number>();
+  requests.forEach((r, i) => finals.set(r.userId, expected[i].count));
+  for (const [userId, count] of finals) assert.equal(await usageIn(kv, userId), count, userId);
+  assert.ok(meter.stats.commits < 3000 / 10, `${meter.stats.commits} commits: no batching?`);
+  await meter.close();
+  kv.close();
+});
+
+Deno.test("one hot end-user: exactly the limit is granted, in arrival order, and the rest refused", async () => {
+  await using tmp = await tempKvPath();
+  const kv = await Deno.openKv(tmp.path);
+  const meter = new UsageMeter(kv);
+  const results = await Promise.all(
+    Array.from({ length: 1000 }, () => meter.count(req("hot", { limit: 100 }))),
+  );
+  assert.deepEqual(
+    results.slice(0, 100).map((r) => [r.ok, r.count]),
+    Array.from({ length: 100 }, (_, i) => [true, i + 1]),
+  );
+  assert.ok(results.slice(100).every((r) => !r.ok && r.count === 100 && r.limit === 100));
+  assert.equal(await usageIn(kv, "hot"), 100);
+  await meter.close();
+  kv.close();
+});
+
+Deno.test("limit boundaries: an amount that exactly fills the limit is granted, one more unit is not", async () => {
+  await using tmp = await tempKvPath();
+  const kv = await Deno.openKv(tmp.path);
+  const meter = new UsageMeter(kv);
+  const [a, b, c, d, zero, u1, u2] = await Promise.all([
+    meter.count(req("edge", { limit: 10, amount: 7 })),
+    meter.count(req("edge", { limit: 10, amount: 4 })), // 11 > 10: refused
+    meter.count(req("edge", { limit: 10, amount: 3 })), // exactly 10
+    meter.count(req("edge", { limit: 10, amount: 1 })),
+    meter.count(req("nothing-allowed", { limit: 0, amount: 1 })),
+    meter.count(req("unlimited", { limit: null, amount: 1_000_000 })),
+    meter.count(req("unlimited", { limit: null, amount: 1_000_000 })),
+  ]);
+  assert.deepEqual([a.ok, a.count], [true, 7]);
+  assert.deepEqual([b.ok, b.count], [false, 7]);
+  assert.deepEqual([c.ok, c.count], [true, 10]);
+  assert.deepEqual([d.ok, d.count], [false, 10]);
+  assert.deepEqual([zero.ok, zero.count], [false, 0]);
+  assert.deepEqual([u1.ok, u1.count, u2.ok, u2.count, u2.limit], [true, 1e6, true, 2e6, null]);
+  assert.equal(await usageIn(kv, "edge"), 10);
+  assert.equal(
+    (await kv.get(keys.usage("plt_test", NOV.key, "nothing-allowed"))).versionstamp,
+    null,
+  );
+  assert.equal(await usageIn(kv, "unlimited"), 2_000_000);
+  await meter.close();
+  kv.close();
+});
+
+Deno.test("idempotency: repeats inside one batch count once and all get the first answer", async () => {
+  await using tmp = await tempKvPath();
+  const kv = await Deno.openKv(tmp.path);
+  const meter = new UsageMeter(kv);
+  const k = { idempotencyKey: "order-1", amount: 2 };
+  const results = await Promise.all([
+    meter.count(req("u", k)),
+    meter.count(req("u")), // plain: 3
+    meter.count(req("u", k)),
+    meter.count(req("u")), // plain: 4
+    ...Array.from({ length: 20 }, () => meter.count(req("u", k))),
+  ]);
+  assert.equal(meter.stats.commits, 1, "all in one commit");
+  assert.deepEqual(results.map((r) => [r.count, r.replayed]), [
+    [2, false],
+    [3, false],
+    [2, true],
+    [4, false],
+    ...Array.from({ length: 20 }, () => [2, true]),
+  ]);
+  assert.equal(await usageIn(kv, "u"), 4);
+  await meter.close();
+  kv.close();
+});
+
+Deno.test("idempotency: a repeat in a later batch, or through another meter, replays and counts nothing", async () => {
+  await using tmp = await tempKvPath();
+  const kv1 = await Deno.openKv(tmp.path);
+  const kv2 = await Deno.openKv(tmp.path);
+  const m1 = new UsageMeter(kv1);
+  const m2 = new UsageMeter(kv2);
+  const first = await m1.count(req("u", { idempotencyKey: "pay-9", amount: 5 }));
+  const again = await m1.count(req("u", { idempotencyKey: "pay-9", amount: 5 }));
+  const elsewhere = await m2.count(req("u", { idempotencyKey: "pay-9", amount: 5 }));
+  assert.deepEqual(first, { ...first, ok: true, count: 5, replayed: false });
+  assert.deepEqual(again, { ...first, replayed: true });
+  assert.deepEqual(elsewhere, { ...first, replayed: true });
+  // Concurrent repeats through both meters at once: still once.
+  const racing = await Promise.all(
+    Array.from(
+      { length: 40 },
+      (_, i) => (i % 2 ? m1 : m2).count(req("u", { idempotencyKey: "pay-10", amount: 1 })),
+    ),
+  );
+  assert.equal(racing.filter((r) => !r.replayed).length, 1);
+  assert.ok(racing.every((r) => r.ok && r.count === 6), JSON.stringify(racing));
+  assert.equal(await usageIn(kv1, "u"), 6);
+  await m1.close();
+  await m2.close();
+  kv1.close();
+  kv2.close();
+});
+
+Deno.test("idempotency: a refusal is not remembered, so a repeat that now fits is granted once", async () => {
+  await using tmp = await tempKvPath();
+  const kv = await Deno.openKv(tmp.path);
+  const meter = new UsageMeter(kv);
+  await meter.count(req("u", { limit: 1 }));
+  const k = { idempotencyKey: "upgrade" };
+  const refused = await meter.count(req("u", { ...k, limit: 1 }));
+  assert.deepEqual([refused.ok, refused.count, refused.replayed], [false, 1, false]);
+  // Same batch: a refused first try, then a try under a bigger limit, then a repeat.
+  const [r1, r2, r3] = await Promise.all([
+    meter.count(req("u", { ...k, limit: 1 })),
+    meter.count(req("u", { ...k, limit: 5 })),
+    meter.count(req("u", { ...k, limit: 1 })),
+  ]);
+  assert.deepEqual([r1.ok, r1.replayed], [false, false]);
+  assert.deepEqual([r2.ok, r2.count, r2.replayed], [true, 2, false]);
+  assert.deepEqual([r3.ok, r3.count, r3.replayed, r3.limit], [true, 2, true, 5]);
+  assert.equal(await usageIn(kv, "u"), 2);
+  await meter.close();
+  kv.close();
+});
+
+Deno.test("period boundary inside one batch: each period counts on its own, an idempotency key counts once", async () => {
+  await using tmp = await tempKvPath();
+  const kv = await Deno.openKv(tmp.path);
+  const meter = new UsageMeter(kv);
+  const results = await Promise.all(
+    Array.from(
+      { length: 10 },
+      (_, i) => meter.count(req("u", { period: i % 2 ? DEC : NOV, limit: 3 })),
+    ),
+  );
+  assert.deepEqual(results.map((r) => [r.period.start.slice(0, 7), r.ok, r.count]), [
+    ["2026-11", true, 1],
+    ["2026-12", true, 1],
+    ["2026-11", true, 2],
+    ["2026-12", true, 2],
+    ["2026-11", true, 3],
+    ["2026-12", true, 3],
+    ["2026-11", false, 3],
+    ["2026-12", false, 3],
+    ["2026-11", false, 3],
+    ["2026-12", false, 3],
+  ]);
+  assert.equal(await usageIn(kv, "u", NOV), 3);
+  assert.equal(await usageIn(kv, "u", DEC), 3);
+
+  const [late, early] = await Promise.all([
+    meter.count(req("v", { period: NOV, idempotencyKey: "midnight" })),
+    meter.count(req("v", { period: DEC, idempotencyKey: "midnight" })),
+  ]);
+  assert.deepEqual([late.replayed, early.replayed, early.count], [false, true, 1]);
+  assert.equal((await usageIn(kv, "v", NOV)) + (await usageIn(kv, "v", DEC)), 1);
+  await meter.close();
+  kv.close();
+});
+
+Deno.test("idempotency across a period boundary stays once when two meters race on it", async () => {
+  await using tmp = await tempKvPath();
+  const kv1 = await Deno.openKv(tmp.path);
+  const kv2 = await Deno.openKv(tmp.path);
+  const m1 = new UsageMeter(kv1);
+  const m2 = new UsageMeter(kv2);
+  for (let round = 0; round < 20; round++) {
+    const key = `midnight-${round}`;
+    const results = await Promise.all([
+      m1.count(req("w", { period: NOV, idempotencyKey: key, limit: null })),
+      m2.count(req("w", { period: DEC, idempotencyKey: key, limit: null })),
+    ]);
+    assert.equal(results.filter((r) => !r.replayed).length, 1, `round ${round}`);
+  }
+  assert.equal((await usageIn(kv1, "w", NOV)) + (await usageIn(kv1, "w", DEC)), 20);
+  await m1.close();
+  await m2.close();
+  kv1.close();
+  kv2.close();
+});
+
+Deno.test("two meters on two handles of one KV file grant exactly the limit and count every grant", async () => {
+  await using tmp = await tempKvPath();
+  const kv1 = await Deno.openKv(tmp.path);
+  const kv2 = await Deno.openKv(tmp.path);
+  const meters = [new UsageMeter(kv1), new UsageMeter(kv2)];
+  const random = prng(2);
+  const requests = Array.from(
+    { length: 4000 },
+    (_, i) =>
+      i % 2 === 0
+        ? req("hot", { limit: 700 })
+        : req(`spread-${Math.floor(random() * 200)}`, { limit: null }),
+  );
+  const results = await Promise.all(
+    requests.map((r, i) => meters[Math.floor(random() * 2)].count(r).then((res) => ({ i, res }))),
+  );
+  const hot = results.filter(({ i }) => requests[i].userId === "hot").map(({ res }) => res);
+  assert.equal(hot.filter((r) => r.ok).length, 700);
+  assert.deepEqual(
+    hot.filter((r) => r.ok).map((r) => r.count).sort((a, b) => a - b),
+    Array.from({ length: 700 }, (_, i) => i + 1),
+    "every granted count value appears exactly once across both meters",
+  );
+  assert.equal(await usageIn(kv1, "hot"), 700);
+  const spread = new Map<string, CountResult[]>();
+  for (const { i, res } of results) {
+    if (requests[i].userId === "hot") continue;
+    spread.set(requests[i].userId, [...spread.get(requests[i].userId) ?? [], res]);
+  }
+  for (const [userId, rs] of spread) {
+    assert.equal(await usageIn(kv2, userId), rs.length, userId);
+    assert.deepEqual(
+      rs.map((r) => r.count).sort((a, b) => a - b),
+      Array.from({ length: rs.length }, (_, i) => i + 1),
+      userId,
+    );
+  }
+  for (const m of meters) await m.close();
+  kv1.close();
+  kv2.close();
+});
+
+Deno.test("a meter whose cached counts went stale notices the other meter's writes", async () => {
+  await using tmp = await tempKvPath();
+  const kv1 = await Deno.openKv(tmp.path);
+  const kv2 = await Deno.openKv(tmp.path);
+  const a = new UsageMeter(kv1);
+  const b = new UsageMeter(kv2);
+  for (let i = 0; i < 5; i++) await a.count(req("u", { limit: 10 }));
+  for (let i = 0; i < 4; i++) await b.count(req("u", { limit: 10 }));
+  const next = await a.count(req("u", { limit: 10 }));
+  assert.deepEqual([next.ok, next.count], [true, 10]);
+  const over = await a.count(req("u", { limit: 10 }));
+  assert.deepEqual([over.ok, over.count], [false, 10]);
+  // A neighbour in the same shard moved the guard; the refusal above must not have been cached as 9.
+  assert.equal(await usageIn(kv1, "u"), 10);
+  await a.close();
+  await b.close();
+  kv1.close();
+  kv2.close();
+});
+
+Deno.test("tiny caches (2 counters, 1 guard) evict constantly and still count exactly across two meters", async () => {
+  await using tmp = await tempKvPath();
+  const kv1 = await Deno.openKv(tmp.path);
+  const kv2 = await Deno.openKv(tmp.path);
+  const options = { cacheSize: 2, guardCacheSize: 1, shards: 4 };
+  const meters = [new UsageMeter(kv1, options), new UsageMeter(kv2, options)];
+  const random = prng(3);
+  const granted = new Map<string, number[]>();
+  for (let round = 0; round < 10; round++) {
+    const requests = Array.from(
+      { length: 200 },
+      () => req(`u${Math.floor(random() * 40)}`, { limit: 30 }),
+    );
+    const results = await Promise.all(
+      requests.map((r) => meters[Math.floor(random() * 2)].count(r)),
+    );
+    results.forEach((res, i) => {
+      if (res.ok) {
+        granted.set(requests[i].userId, [...granted.get(requests[i].userId) ?? [], res.count]);
+      }
+    });
+  }
+  for (const [userId, counts] of granted) {
+    counts.sort((a, b) => a - b);
+    assert.deepEqual(counts, Array.from({ length: counts.length }, (_, i) => i + 1), userId);
+    assert.equal(await usageIn(kv1, userId), counts.length, userId);
+    assert.ok(counts.length <= 30);
+  }
+  for (const m of meters) await m.close();
+  kv1.close();
+  kv2.close();
+});
+
+Deno.test("denokv limits: with 50+ shards in one batch every commit has ≤ 10 checks and ≤ 1,000 mutations", async () => {
+  await using tmp = await tempKvPath();
+  const real = await Deno.openKv(tmp.path);
+  const { kv, commits } = auditedKv(real);
+  const meter = new UsageMeter(kv, { shards: 64 });
+  const users = Array.from({ length: 400 }, (_, i) => `user-${i}`);
+  assert.ok(new Set(users.map((u) => shardOf(u, 64))).size >= 50);
+  const results = await Promise.all(users.map((u) => meter.count(req(u))));
+  assert.ok(results.every((r) => r.ok && r.count === 1));
+  assert.ok(commits.length >= 5, `${commits.length} commits for ≥ 50 shards`);
+  assert.ok(commits.every((c) => c.checks <= 10 && c.mutations <= 1000), JSON.stringify(commits));
+  assert.equal(Math.max(...commits.map((c) => c.checks)), 10, "groups are packed 10 to a commit");
+  for (const u of users.slice(0, 20)) assert.equal(await usageIn(real, u), 1);
+  await meter.close();
+  real.close();
+});
+
+Deno.test("denokv limits: a large batch of long ids with idempotency keys stays within mutations and key bytes", async () => {
+  await using tmp = await tempKvPath();
+  const real = await Deno.openKv(tmp.path);
+  const { kv, commits } = auditedKv(real);
+  // One shard puts a whole batch into one commit. 256-character user ids and 255-character
+  // idempotency keys: the local KV itself refuses any commit over 80 KiB of keys, so a wrong
+  // size budget fails here with a TypeError.
+  const meter = new UsageMeter(kv, { shards: 1, maxBatch: 5000 });
+  const userOf = (i: number) => `${i}-`.padEnd(256, "x");
+  const requests = Array.from(
+    { length: 1200 },
+    (_, i) => req(userOf(i % 600), { idempotencyKey: `${i}-`.padEnd(255, "k"), limit: null }),
+  );
+  const results = await Promise.all(requests.map((r) => meter.count(r)));
+  assert.ok(results.every((r) => r.ok && !r.replayed));
+  assert.ok(commits.every((c) => c.checks <= 10 && c.mutations <= 1000), JSON.stringify(commits));
+  for (const i of [0, 299, 599]) assert.equal(await usageIn(real, userOf(i)), 2);
+  // Short ids: one batch of 2,000 with keys is bounded by mutations, not by key bytes.
+  const short = await Promise.all(
+    Array.from(
+      { length: 2000 },
+      (_, i) => meter.count(req(`s${i}`, { idempotencyKey: `k${i}`, limit: null })),
+    ),
+  );
+  assert.ok(short.every((r) => r.ok));
+  assert.ok(commits.every((c) => c.checks <= 10 && c.mutations <= 1000), JSON.stringify(commits));
+  await meter.close();
+  real.close();
+});
+
+Deno.test("close() commits and answers every count already taken, then refuses new ones", async () => {
+  await using tmp = await tempKvPath();
+  const kv = await Deno.openKv(tmp.path);
+  const meter = new UsageMeter(kv);
+  const taken = Array.from(
+    { length: 500 },
+    (_, i) => meter.count(req(`u${i % 50}`, { limit: null })),
+  );
+  await meter.close();
+  const results = await Promise.all(taken);
+  assert.ok(results.every((r) => r.ok));
+  assert.equal(await usageIn(kv, "u0"), 10);
+  await assert.rejects(meter.count(req("late")), MeterClosedError);
+  kv.close();
+});
+
+Deno.test("beforeCommit adds its mutations to the very commit that grants", async () => {
+  await using tmp = await tempKvPath();
+  const kv = await Deno.openKv(tmp.path);
+  const meter = new UsageMeter(kv, {
+    beforeCommit(op, granted) {
+      const total = granted.reduce((sum, r) => sum + r.amount, 0);
+      if (total > 0) op.sum(["test_total"], BigInt(total));
+    },
+  });
+  await Promise.all(
+    Array.from({ length: 300 }, (_, i) => meter.count(req(`u${i % 7}`, { limit: 20, amount: 2 }))),
+  );
+  const total = (await kv.get<Deno.KvU64>(["test_total"])).value?.value;
+  assert.equal(total, 7n * 20n);
+  await meter.close();
+  kv.close();
+});
