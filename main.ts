@@ -3,6 +3,7 @@ import { ConfigError, readConfig } from "./fresh.config.ts";
 import { createApp } from "./lib/app.ts";
 import { createFounderAuth, devSignInEnabled, loadDevKeyPair } from "./lib/auth/clerk.ts";
 import { TenantCache } from "./lib/auth/tenant_cache.ts";
+import { EndUserPlanCache } from "./lib/billing/end_user_plans.ts";
 import { createStripeFactory } from "./lib/billing/stripe_client.ts";
 import { createSecretBox, loadOrCreateDevEncryptionKey } from "./lib/crypto/secrets.ts";
 import { openKv } from "./lib/kv/open.ts";
@@ -45,6 +46,7 @@ const app = createApp({
   verifySession,
   devSigner,
   secrets,
+  endUserPlans: new EndUserPlanCache(kv, { ttlMs: config.cacheTtlMs }),
 });
 
 const server = Deno.serve({

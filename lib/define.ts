@@ -6,12 +6,14 @@ import type { Context, Handler, Hono, MiddlewareHandler } from "hono";
 import type { Config } from "../fresh.config.ts";
 import type { DevSigner, VerifySession } from "./auth/clerk.ts";
 import type { Tenant, TenantCache } from "./auth/tenant_cache.ts";
+import type { EndUserPlanCache } from "./billing/end_user_plans.ts";
 import type { StripeFactory } from "./billing/stripe_client.ts";
 import type { SecretBox } from "./crypto/secrets.ts";
 import { ApiError } from "./errors.ts";
 import type { Logger } from "./log.ts";
 import type { Tier } from "./schemas/tiers.ts";
 import type { UsageMeter } from "./usage/meter.ts";
+import type { PlanSource } from "./usage/plan.ts";
 
 /** Everything a request may use, passed in once to `createApp`. */
 export interface Deps {
@@ -29,6 +31,8 @@ export interface Deps {
   devSigner: DevSigner | null;
   /** Seals founders' Stripe secrets at rest (AES-256-GCM, platform id as context). */
   secrets: SecretBox;
+  /** End-users' paid tiers from their Stripe subscriptions (cached like tenants; webhooks forget). */
+  endUserPlans: EndUserPlanCache;
 }
 
 /** The signed-in founder: set by `requireFounder`. */
@@ -41,7 +45,7 @@ export interface Caller {
   tenant: Tenant;
   userId: string;
   tier: Tier;
-  planSource: "header" | "default";
+  planSource: PlanSource;
 }
 
 export interface AppEnv {

@@ -41,6 +41,15 @@ export const keys = {
    * account or a platform id. Written with the event's effects, expiring after 30 days.
    */
   stripeEvent: (scope: string, eventId: string) => ["stripe_event", scope, eventId] as const,
+
+  /** `EndUserBilling`: an end-user's subscription in their platform's (founder's) Stripe account. */
+  endUserBilling: (platformId: string, userId: string) =>
+    ["end_user_billing", platformId, userId] as const,
+  /**
+   * index → `{ platformId, userId }`, by the founder's Stripe customer id. Global, because the one
+   * webhook URL must find the platform of an event before it can verify it; written with the record.
+   */
+  endUserByCustomer: (customerId: string) => ["end_user_by_customer", customerId] as const,
 } as const;
 
 export type KvKey = ReturnType<(typeof keys)[keyof typeof keys]>;

@@ -1,7 +1,8 @@
 /**
  * `requireApiKey`: authenticates a tenant-API call (Bearer key), then reads the end-user
- * (`X-User-Id`) and plan (`X-User-Plan`). Every auth failure gets the same 401, so keys can't
- * be probed; it runs before anything that reads a body or writes.
+ * (`X-User-Id`) and resolves their plan: their Stripe subscription, else `X-User-Plan`, else the
+ * default tier. Every auth failure gets the same 401, so keys can't be probed; it runs before
+ * anything that reads a body or writes.
  */
 import { hashApiKey, isApiKeyShaped } from "../auth/api_keys.ts";
 import { define } from "../define.ts";
@@ -22,7 +23,9 @@ export function requireApiKey() {
     const user = UserIdSchema.safeParse(c.req.header("x-user-id"));
     if (!user.success) throw new ApiError("invalid_request", user.error.issues[0].message);
 
-    const { tier, source } = resolvePlan(tenant.tiers, c.req.header("x-user-plan"));
+    // One cached read: the end-user's subscription, written by /webhook/stripe.
+    const paid = await c.get("deps").endUserPlans.get(tenant.platformId, user.data);
+    const { tier, source } = resolvePlan(tenant.tiers, c.req.header("x-user-plan"), paid);
     c.set("caller", { tenant, userId: user.data, tier, planSource: source });
     await next();
   });

@@ -1,15 +1,23 @@
 /** Which tier a tenant-API call is measured against. */
+import type { PaidPlan } from "../billing/end_user_plans.ts";
 import { ApiError } from "../errors.ts";
 import { defaultTier, type Tier } from "../schemas/tiers.ts";
 
-/** The `X-User-Plan` tier when given (unknown → 400 naming the valid ids), else the default tier. */
+export type PlanSource = "subscription" | "header" | "default";
+
+/**
+ * In order: the tier of the end-user's subscription recorded from Stripe (active, trialing or
+ * past_due); else the `X-User-Plan` tier; else the default tier. An unknown `X-User-Plan` is 400
+ * naming the valid ids even when a subscription decides, so a caller's bug never hides. A
+ * subscription whose tier was since removed from the platform finds it by its price, else is ignored.
+ */
 export function resolvePlan(
   tiers: readonly Tier[],
   planHeader: string | undefined,
-): { tier: Tier; source: "header" | "default" } {
-  if (planHeader === undefined) return { tier: defaultTier(tiers), source: "default" };
-  const tier = tiers.find((t) => t.id === planHeader);
-  if (!tier) {
+  subscription: PaidPlan | null = null,
+): { tier: Tier; source: PlanSource } {
+  const headerTier = planHeader === undefined ? undefined : tiers.find((t) => t.id === planHeader);
+  if (planHeader !== undefined && !headerTier) {
     throw new ApiError(
       "invalid_request",
       `X-User-Plan '${planHeader.slice(0, 64)}' is not a tier of this platform; valid: ${
@@ -17,5 +25,13 @@ export function resolvePlan(
       }.`,
     );
   }
-  return { tier, source: "header" };
+  if (subscription) {
+    const paid = tiers.find((t) => t.id === subscription.tier) ??
+      (subscription.priceId
+        ? tiers.find((t) => t.stripePriceId === subscription.priceId)
+        : undefined);
+    if (paid) return { tier: paid, source: "subscription" };
+  }
+  if (headerTier) return { tier: headerTier, source: "header" };
+  return { tier: defaultTier(tiers), source: "default" };
 }

@@ -3,6 +3,7 @@ import { parseConfig } from "../../fresh.config.ts";
 import { createApp, type Deps } from "../../lib/app.ts";
 import { createFounderAuth, type DevSigner, generateDevKeyPair } from "../../lib/auth/clerk.ts";
 import { TenantCache } from "../../lib/auth/tenant_cache.ts";
+import { EndUserPlanCache } from "../../lib/billing/end_user_plans.ts";
 import { createStripeFactory } from "../../lib/billing/stripe_client.ts";
 import { createSecretBox, generateEncryptionKey } from "../../lib/crypto/secrets.ts";
 import {
@@ -65,6 +66,7 @@ export async function testApp(
     verifySession,
     devSigner,
     secrets: await createSecretBox(generateEncryptionKey()),
+    endUserPlans: new EndUserPlanCache(kv, { ttlMs: config.cacheTtlMs, now: () => now.getTime() }),
     ...options.deps,
   };
   return {

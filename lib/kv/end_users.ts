@@ -1,0 +1,228 @@
+/**
+ * End-users' subscriptions in their platform's (founder's) Stripe account: one `EndUserBilling`
+ * record per platform and end-user, with the customer id → (platform, user) index, written together
+ * with the marker of the Stripe event that changed them. Written only by `/webhook/stripe`; read by
+ * plan resolution (through `EndUserPlanCache`), checkout and the customer portal.
+ */
+import { EVENT_MARKER_TTL_MS, type SubscriptionStatus } from "./founder_subscriptions.ts";
+import { keys } from "./keys.ts";
+import { ConflictError } from "./platforms.ts";
+
+export type { SubscriptionStatus };
+
+export interface EndUserBilling {
+  platformId: string;
+  userId: string;
+  /** The end-user's customer in the founder's Stripe account, once known. */
+  customerId: string | null;
+  subscriptionId: string | null;
+  /** Stripe's status of that subscription; `none` before any. */
+  status: SubscriptionStatus;
+  /** The platform tier the subscription pays for (from its price), or `null` when none maps. */
+  tier: string | null;
+  priceId: string | null;
+  /** The subscription's own `created` (unix s): the newer of two live subscriptions wins. */
+  subscriptionCreated: number | null;
+  currentPeriodStart: string | null;
+  currentPeriodEnd: string | null;
+  cancelAtPeriodEnd: boolean;
+  /** The Stripe event that last changed this record. */
+  lastEvent: { id: string; type: string; created: number } | null;
+  updatedAt: string;
+}
+
+/** Who a founder's Stripe customer is: the value of the customer index. */
+export interface CustomerOwner {
+  platformId: string;
+  userId: string;
+}
+
+/** Statuses under which the subscription's tier applies; `past_due` too, while Stripe retries. */
+export const ENTITLING_STATUSES: ReadonlySet<SubscriptionStatus> = new Set([
+  "active",
+  "trialing",
+  "past_due",
+]);
+
+/** Terminal statuses: Stripe never revives such a subscription. */
+const ENDED: ReadonlySet<SubscriptionStatus> = new Set(["canceled", "incomplete_expired"]);
+
+/** The paid tier a record entitles its end-user to, or `null`. */
+export function entitlement(
+  record: EndUserBilling | null,
+): { tier: string; priceId: string | null } | null {
+  if (!record || !record.tier || !ENTITLING_STATUSES.has(record.status)) return null;
+  return { tier: record.tier, priceId: record.priceId };
+}
+
+/** An end-user's billing record, or `null` when Stripe never told us about them. */
+export async function getEndUserBilling(
+  kv: Deno.Kv,
+  platformId: string,
+  userId: string,
+): Promise<EndUserBilling | null> {
+  return (await kv.get<EndUserBilling>(keys.endUserBilling(platformId, userId))).value;
+}
+
+/** The platform and end-user a founder's Stripe customer belongs to, or `null`. */
+export async function findCustomerOwner(
+  kv: Deno.Kv,
+  customerId: string,
+): Promise<CustomerOwner | null> {
+  return (await kv.get<CustomerOwner>(keys.endUserByCustomer(customerId))).value;
+}
+
+/** What the founder's Stripe says about one subscription now. */
+export interface SubscriptionState {
+  subscriptionId: string;
+  customerId: string;
+  status: Exclude<SubscriptionStatus, "none">;
+  tier: string | null;
+  priceId: string | null;
+  /** unix s */
+  created: number;
+  currentPeriodStart: number | null;
+  currentPeriodEnd: number | null;
+  cancelAtPeriodEnd: boolean;
+}
+
+/**
+ * Whether a fresh `next` replaces the record. The same subscription always does: it was fetched
+ * after the record was read and is committed only if the record did not change meanwhile, so it is
+ * the newest state. Another subscription of the same end-user replaces the record unless it would
+ * end a live one (a late event of an old, canceled subscription must not cancel the new one); among
+ * two live ones, or two ended ones, the newer (by `created`) wins.
+ */
+export function shouldReplace(current: EndUserBilling | null, next: SubscriptionState): boolean {
+  if (!current || current.subscriptionId === null) return true;
+  if (current.subscriptionId === next.subscriptionId) return true;
+  const currentLive = !ENDED.has(current.status);
+  const nextLive = !ENDED.has(next.status);
+  if (currentLive !== nextLive) return nextLive;
+  return next.created >= (current.subscriptionCreated ?? 0);
+}
+
+export interface ApplyInput {
+  platformId: string;
+  userId: string;
+  event: { id: string; type: string; created: number };
+  /** A customer the event links to the end-user even when no subscription state is known yet. */
+  customerId: string | null;
+  /**
+   * Fetches the subscription's state from the founder's Stripe, or `null` when there is none to
+   * apply. Called after the record is read, on every attempt, so what is committed is never older
+   * than what another handler committed before (Stripe's advice: fetch, don't trust event order).
+   */
+  fetchState: () => Promise<SubscriptionState | null>;
+}
+
+/**
+ * Applies an event to an end-user's record and marks it processed, in one atomic commit (record,
+ * customer index, event marker, each checked). Outcomes: `applied`; `stale` when the record keeps
+ * a newer subscription; `duplicate` when this platform already processed the event; `foreign` when
+ * the customer belongs to another platform or end-user (nothing but the marker is written).
+ */
+export async function applyEndUserEvent(
+  kv: Deno.Kv,
+  input: ApplyInput,
+  now: Date,
+): Promise<"applied" | "stale" | "duplicate" | "foreign"> {
+  const recordKey = keys.endUserBilling(input.platformId, input.userId);
+  const eventKey = keys.stripeEvent(input.platformId, input.event.id);
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const [entry, marker] = await kv.getMany<[EndUserBilling, unknown]>([recordKey, eventKey]);
+    if (marker.versionstamp !== null) return "duplicate";
+    const state = await input.fetchState();
+    const customerId = state?.customerId ?? input.customerId ?? entry.value?.customerId ?? null;
+    const index = customerId
+      ? await kv.get<CustomerOwner>(keys.endUserByCustomer(customerId))
+      : null;
+    const op = kv.atomic()
+      .check(entry)
+      .check({ key: eventKey, versionstamp: null })
+      .set(eventKey, { processedAt: now.toISOString() }, { expireIn: EVENT_MARKER_TTL_MS });
+    let outcome: "applied" | "stale" | "foreign";
+    if (
+      index?.value &&
+      (index.value.platformId !== input.platformId || index.value.userId !== input.userId)
+    ) {
+      outcome = "foreign";
+    } else if (state && !shouldReplace(entry.value, state)) {
+      outcome = "stale";
+    } else {
+      outcome = "applied";
+      const record = nextRecord(entry.value, input, state, customerId, now);
+      op.set(recordKey, record);
+      if (index && customerId) {
+        op.check(index).set(
+          keys.endUserByCustomer(customerId),
+          {
+            platformId: input.platformId,
+            userId: input.userId,
+          } satisfies CustomerOwner,
+        );
+      }
+    }
+    if ((await op.commit()).ok) return outcome;
+  }
+  throw new ConflictError("the end-user's billing record kept changing; try again");
+}
+
+function nextRecord(
+  current: EndUserBilling | null,
+  input: ApplyInput,
+  state: SubscriptionState | null,
+  customerId: string | null,
+  now: Date,
+): EndUserBilling {
+  const iso = (unix: number | null) => unix === null ? null : new Date(unix * 1000).toISOString();
+  const base: EndUserBilling = current ?? {
+    platformId: input.platformId,
+    userId: input.userId,
+    customerId: null,
+    subscriptionId: null,
+    status: "none",
+    tier: null,
+    priceId: null,
+    subscriptionCreated: null,
+    currentPeriodStart: null,
+    currentPeriodEnd: null,
+    cancelAtPeriodEnd: false,
+    lastEvent: null,
+    updatedAt: now.toISOString(),
+  };
+  const subscription: Partial<EndUserBilling> = state
+    ? {
+      subscriptionId: state.subscriptionId,
+      status: state.status,
+      tier: state.tier,
+      priceId: state.priceId,
+      subscriptionCreated: state.created,
+      currentPeriodStart: iso(state.currentPeriodStart),
+      currentPeriodEnd: iso(state.currentPeriodEnd),
+      cancelAtPeriodEnd: state.cancelAtPeriodEnd,
+    }
+    : {};
+  return {
+    ...base,
+    ...subscription,
+    customerId,
+    lastEvent: { ...input.event },
+    updatedAt: now.toISOString(),
+  };
+}
+
+/** Marks an event processed that changes no record (ignored type, unknown end-user). False if it already was. */
+export async function markEndUserEventProcessed(
+  kv: Deno.Kv,
+  platformId: string,
+  eventId: string,
+  now: Date,
+): Promise<boolean> {
+  const key = keys.stripeEvent(platformId, eventId);
+  const result = await kv.atomic()
+    .check({ key, versionstamp: null })
+    .set(key, { processedAt: now.toISOString() }, { expireIn: EVENT_MARKER_TTL_MS })
+    .commit();
+  return result.ok;
+}
