@@ -1,0 +1,23 @@
+/**
+ * The local Stripe-compatible server (development and tests). See README.md in this folder.
+ * @module
+ */
+export { type LocalStripeOptions, LocalStripeServer, startLocalStripe } from "./server.ts";
+export {
+  type CheckoutPaid,
+  type Delivery,
+  type EventsResult,
+  LocalStripeClient,
+  LocalStripeError,
+  type SubscriptionChanged,
+} from "./client.ts";
+export {
+  bootstrapLocalStripe,
+  LOCAL_PLATFORM_KEY,
+  LOCAL_PRICE_LOOKUP_KEY,
+  LOCAL_PRODUCT_ID,
+  type LocalStripeBootstrap,
+  PLATFORM_EVENTS,
+} from "./bootstrap.ts";
+export { accountIdFor } from "./store.ts";
+export { API_VERSION, signatureHeader } from "./webhooks.ts";
