@@ -3,15 +3,26 @@ import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import * as data from "../routes/api/data.ts";
 import * as usage from "../routes/api/usage.ts";
+import * as dashboardKeys from "../routes/dashboard/api/keys.ts";
 import * as dashboardMe from "../routes/dashboard/api/me.ts";
+import * as dashboardPlatform from "../routes/dashboard/api/platform.ts";
+import * as dashboardStripe from "../routes/dashboard/api/stripe.ts";
+import * as dashboardStripeSync from "../routes/dashboard/api/stripe/sync.ts";
+import * as dashboardSubscribe from "../routes/dashboard/api/subscribe.ts";
+import * as dashboardTiers from "../routes/dashboard/api/tiers.ts";
 import * as health from "../routes/health.ts";
 import * as signInDev from "../routes/sign-in/dev.ts";
 import * as signOut from "../routes/sign-out.ts";
+import * as webhookPlatform from "../routes/webhook/platform.ts";
 import { type AppEnv, type Deps, mountRoute } from "./define.ts";
 import { ApiError, errorBody } from "./errors.ts";
 import { requireApiKey } from "./middleware/api_key.ts";
 import { limitBody } from "./middleware/body_limit.ts";
-import { requireFounder, requireSameOrigin } from "./middleware/founder.ts";
+import {
+  requireActiveSubscription,
+  requireFounder,
+  requireSameOrigin,
+} from "./middleware/founder.ts";
 
 export type { Deps } from "./define.ts";
 
@@ -31,6 +42,16 @@ export function createApp(deps: Deps): Hono<AppEnv> {
   mountRoute(app, "/sign-in/dev", signInDev, limitBody());
   mountRoute(app, "/sign-out", signOut, requireSameOrigin());
   mountRoute(app, "/dashboard/api/me", dashboardMe, requireFounder());
+  mountRoute(app, "/dashboard/api/subscribe", dashboardSubscribe, limitBody(), requireFounder());
+  // Configuration: signed in (cheap, no KV) → paid (one KV read) → the handler.
+  const config = [limitBody(), requireFounder(), requireActiveSubscription()];
+  mountRoute(app, "/dashboard/api/platform", dashboardPlatform, ...config);
+  mountRoute(app, "/dashboard/api/keys", dashboardKeys, ...config);
+  mountRoute(app, "/dashboard/api/tiers", dashboardTiers, ...config);
+  mountRoute(app, "/dashboard/api/stripe", dashboardStripe, ...config);
+  mountRoute(app, "/dashboard/api/stripe/sync", dashboardStripeSync, ...config);
+  // dream-api's own Stripe account: founders' subscriptions.
+  mountRoute(app, "/webhook/platform", webhookPlatform, limitBody(256 * 1024));
 
   app.notFound((c) =>
     c.json(errorBody("not_found", `No route for ${c.req.method} ${c.req.path}.`), 404)

@@ -71,6 +71,8 @@ export interface SessionVerifierOptions {
   fetch?: typeof fetch;
   /** The clock `exp`/`nbf` are judged against. */
   now?: () => Date;
+  /** Least time between two JWKS fetches on unknown `kid`s (default 30 s; tests use 0). */
+  jwksCooldownMs?: number;
 }
 
 /**
@@ -137,7 +139,7 @@ function keyResolver(
     // jose caches the set, refetches when a token names an unknown `kid` (at most every 30 s).
     const jwks = createRemoteJWKSet(new URL(config.jwksUrl), {
       cacheMaxAge: 10 * 60_000,
-      cooldownDuration: 30_000,
+      cooldownDuration: options.jwksCooldownMs ?? 30_000,
       timeoutDuration: 5_000,
       ...(options.fetch && { [customFetch]: options.fetch }),
     });
