@@ -11,6 +11,7 @@ import * as dashboardStripeSync from "../routes/dashboard/api/stripe/sync.ts";
 import * as dashboardSubscribe from "../routes/dashboard/api/subscribe.ts";
 import * as dashboardTiers from "../routes/dashboard/api/tiers.ts";
 import * as health from "../routes/health.ts";
+import * as openapi from "../routes/openapi.json.ts";
 import * as signInDev from "../routes/sign-in/dev.ts";
 import * as signOut from "../routes/sign-out.ts";
 import * as webhookPlatform from "../routes/webhook/platform.ts";
@@ -35,6 +36,7 @@ export function createApp(deps: Deps): Hono<AppEnv> {
   });
 
   mountRoute(app, "/health", health);
+  mountRoute(app, "/openapi.json", openapi);
   mountRoute(app, "/api/data", data, limitBody(), requireApiKey());
   mountRoute(app, "/api/usage", usage, requireApiKey());
 

@@ -1,0 +1,165 @@
+/**
+ * Every `/api/*` and `/dashboard/api/*` operation, registered for the OpenAPI document with the
+ * same zod schemas its handler validates with. Adding a route = one entry here; the OpenAPI test
+ * fails while a mounted route is missing (or a registered one is not mounted).
+ */
+import {
+  ConnectStripeBodySchema,
+  CreatePlatformBodySchema,
+  PutTiersBodySchema,
+  RotateKeyBodySchema,
+} from "../schemas/dashboard.ts";
+import {
+  ApiKeyResponseSchema,
+  LimitExceededResponseSchema,
+  MeResponseSchema,
+  PlatformCreatedResponseSchema,
+  StripeConnectedResponseSchema,
+  StripeSyncResponseSchema,
+  TiersResponseSchema,
+  UrlResponseSchema,
+  UsageResponseSchema,
+} from "../schemas/responses.ts";
+import { TrackBodySchema } from "../schemas/tenant.ts";
+import type { ResponseHeader, RouteDoc } from "./types.ts";
+
+const RATE_LIMIT: ResponseHeader[] = ["RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"];
+
+export const ROUTES: RouteDoc[] = [
+  // ── Tenant API ────────────────────────────────────────────────────────────────────────────
+  {
+    method: "post",
+    path: "/api/data",
+    tag: "Tenant API",
+    summary: "Count usage for an end-user",
+    description:
+      "Counts `amount` units (default 1) for the end-user in the current period, atomically checked against their plan's limit. When the amount does not fit, nothing is counted and the answer is 429. With an `Idempotency-Key`, a repeat within 24 hours (same key, platform and end-user) returns the first answer again and counts nothing; it carries `Idempotent-Replayed: true`.",
+    auth: "apiKey",
+    headers: ["X-User-Id", "X-User-Plan", "Idempotency-Key"],
+    body: TrackBodySchema,
+    responses: {
+      200: {
+        description: "Counted. The usage after this call.",
+        schema: UsageResponseSchema,
+        headers: [...RATE_LIMIT, "Idempotent-Replayed"],
+      },
+      429: {
+        description:
+          "The amount does not fit in the limit: nothing was counted. The body carries the usage as it stands.",
+        schema: LimitExceededResponseSchema,
+        headers: [...RATE_LIMIT, "Retry-After", "Idempotent-Replayed"],
+      },
+    },
+    errors: ["invalid_request"],
+  },
+  {
+    method: "get",
+    path: "/api/usage",
+    tag: "Tenant API",
+    summary: "Read an end-user's usage",
+    description: "The end-user's usage in the current period, without counting anything.",
+    auth: "apiKey",
+    headers: ["X-User-Id", "X-User-Plan"],
+    responses: {
+      200: {
+        description: "The usage this period.",
+        schema: UsageResponseSchema,
+        headers: RATE_LIMIT,
+      },
+    },
+    errors: ["invalid_request"],
+  },
+
+  // ── Founders' API ─────────────────────────────────────────────────────────────────────────
+  {
+    method: "get",
+    path: "/dashboard/api/me",
+    tag: "Founders' API",
+    summary: "Your account, platform and Stripe connection",
+    description:
+      "Your dream-api subscription, your platform (id, key prefix, tiers) and Stripe connection. Never contains a secret.",
+    auth: "session",
+    responses: { 200: { description: "The signed-in founder.", schema: MeResponseSchema } },
+  },
+  {
+    method: "post",
+    path: "/dashboard/api/subscribe",
+    tag: "Founders' API",
+    summary: "Start your dream-api subscription",
+    description:
+      "Creates a Stripe Checkout Session for dream-api's monthly plan; send the browser to `url`.",
+    auth: "session",
+    responses: { 200: { description: "The Checkout page.", schema: UrlResponseSchema } },
+    errors: ["conflict", "stripe_error"],
+  },
+  {
+    method: "post",
+    path: "/dashboard/api/platform",
+    tag: "Founders' API",
+    summary: "Create your platform",
+    description:
+      "Creates your platform with the default tiers (`free`, 100 a month) and answers its API key: the only time the key is shown.",
+    auth: "session",
+    body: CreatePlatformBodySchema,
+    responses: {
+      201: { description: "Created; store the key now.", schema: PlatformCreatedResponseSchema },
+    },
+    errors: ["invalid_request", "subscription_required", "conflict", "unavailable"],
+  },
+  {
+    method: "post",
+    path: "/dashboard/api/keys",
+    tag: "Founders' API",
+    summary: "Rotate your API key",
+    description:
+      "Issues a new API key. The previous key keeps working for `graceSeconds` (default 0: it stops at once), so you can deploy the new one first.",
+    auth: "session",
+    body: RotateKeyBodySchema,
+    responses: { 201: { description: "The new key, shown once.", schema: ApiKeyResponseSchema } },
+    errors: ["invalid_request", "subscription_required", "not_found"],
+  },
+  {
+    method: "put",
+    path: "/dashboard/api/tiers",
+    tag: "Founders' API",
+    summary: "Replace your tiers",
+    description:
+      "Replaces your platform's tiers. The first tier with price 0 is the default for end-users without a plan. Field-level problems come back in `error.details`.",
+    auth: "session",
+    body: PutTiersBodySchema,
+    bodyRequired: true,
+    responses: { 200: { description: "The tiers as saved.", schema: TiersResponseSchema } },
+    errors: ["invalid_request", "subscription_required", "not_found", "unavailable"],
+  },
+  {
+    method: "post",
+    path: "/dashboard/api/stripe",
+    tag: "Founders' API",
+    summary: "Connect your Stripe account",
+    description:
+      "Checks the secret key with a real Stripe call, then stores it encrypted. It is never returned again beyond its last 4 characters.",
+    auth: "session",
+    body: ConnectStripeBodySchema,
+    bodyRequired: true,
+    responses: {
+      200: { description: "Connected.", schema: StripeConnectedResponseSchema },
+    },
+    errors: ["invalid_request", "subscription_required", "not_found", "stripe_rejected"],
+  },
+  {
+    method: "post",
+    path: "/dashboard/api/stripe/sync",
+    tag: "Founders' API",
+    summary: "Sync your tiers to Stripe",
+    description:
+      "Creates or updates a product and a monthly price in your Stripe account for every paid tier (no duplicates on a second run), stores each `stripePriceId`, and creates the webhook endpoint that keeps your end-users' plans current.",
+    auth: "session",
+    responses: {
+      200: {
+        description: "The tiers with their prices, and the webhook.",
+        schema: StripeSyncResponseSchema,
+      },
+    },
+    errors: ["subscription_required", "not_found", "stripe_not_connected", "stripe_error"],
+  },
+];

@@ -1,0 +1,188 @@
+/**
+ * Response bodies of every JSON endpoint, as zod schemas. The OpenAPI document (`/openapi.json`)
+ * is generated from them, and the OpenAPI tests check real answers against that document, so a
+ * response that drifts from what is written here fails a test.
+ */
+import { z } from "zod";
+import { ERROR_STATUS, type ErrorCode } from "../errors.ts";
+import { TierSchema } from "./tiers.ts";
+
+const isoDate = (description: string, example: string) =>
+  z.iso.datetime({ offset: false }).meta({ description, examples: [example] });
+
+/** The end-user's usage in the current period; `limit`/`remaining` are `null` when unlimited. */
+export const UsageSchema = z.object({
+  count: z.number().int().nonnegative().meta({ description: "Units counted this period." }),
+  limit: z.number().int().nonnegative().nullable().meta({
+    description: "The plan's limit per period; null for an unlimited plan.",
+  }),
+  remaining: z.number().int().nonnegative().nullable().meta({
+    description: "limit − count (never below 0); null for an unlimited plan.",
+  }),
+}).meta({ examples: [{ count: 45, limit: 100, remaining: 55 }] });
+
+/** The period the usage belongs to: `[start, end)` in UTC. */
+export const PeriodSchema = z.object({
+  start: isoDate("Start of the period (inclusive, UTC).", "2026-11-01T00:00:00.000Z"),
+  end: isoDate("End of the period (exclusive, UTC).", "2026-12-01T00:00:00.000Z"),
+});
+
+/** Where the plan came from: an active Stripe subscription, the `X-User-Plan` header, or the default. */
+export const PlanSourceSchema = z.enum(["subscription", "header", "default"]).meta({
+  description:
+    "Which rule chose the plan: an active/trialing/past_due Stripe subscription, the X-User-Plan header, or the platform's default (first free) tier.",
+});
+
+/** `POST /api/data` (200) and `GET /api/usage`. */
+export const UsageResponseSchema = z.object({
+  success: z.literal(true),
+  usage: UsageSchema,
+  plan: z.string().meta({ description: "The tier id the call was counted under." }),
+  planSource: PlanSourceSchema,
+  period: PeriodSchema,
+}).meta({
+  examples: [{
+    success: true,
+    usage: { count: 45, limit: 100, remaining: 55 },
+    plan: "free",
+    planSource: "default",
+    period: { start: "2026-11-01T00:00:00.000Z", end: "2026-12-01T00:00:00.000Z" },
+  }],
+});
+
+const ERROR_CODES = Object.keys(ERROR_STATUS) as [ErrorCode, ...ErrorCode[]];
+
+/** Every error code the API answers with (`lib/errors.ts`). */
+export const ErrorCodeSchema = z.enum(ERROR_CODES).meta({
+  description: "Machine-readable error code; the HTTP status follows from it (see the table).",
+});
+
+/** The one error envelope: `{"success":false,"error":{"code","message"}}`. */
+export const ErrorEnvelopeSchema = z.object({
+  success: z.literal(false),
+  error: z.object({
+    code: ErrorCodeSchema,
+    message: z.string().meta({ description: "Human-readable; names the field when input is bad." }),
+    details: z.array(z.object({ path: z.string(), message: z.string() })).optional().meta({
+      description: "Field-level problems, when a body failed validation.",
+    }),
+  }),
+});
+
+/** `POST /api/data` (429): the envelope plus the usage that did not fit. */
+export const LimitExceededResponseSchema = z.object({
+  success: z.literal(false),
+  error: z.object({
+    code: z.literal("limit_exceeded"),
+    message: z.string(),
+  }),
+  usage: UsageSchema,
+  plan: z.string(),
+  planSource: PlanSourceSchema,
+  period: PeriodSchema,
+}).meta({
+  examples: [{
+    success: false,
+    error: {
+      code: "limit_exceeded",
+      message: "Usage limit reached: 1 more would exceed 100 for plan 'free' this period.",
+    },
+    usage: { count: 100, limit: 100, remaining: 0 },
+    plan: "free",
+    planSource: "default",
+    period: { start: "2026-11-01T00:00:00.000Z", end: "2026-12-01T00:00:00.000Z" },
+  }],
+});
+
+/** A URL to send the browser to (Stripe Checkout, the billing portal). */
+export const UrlResponseSchema = z.object({
+  url: z.url().meta({ examples: ["https://checkout.stripe.com/c/pay/cs_test_a1b2c3"] }),
+});
+
+/** `POST /api/create-checkout`. */
+export const CheckoutResponseSchema = z.object({
+  url: z.url().meta({ description: "Stripe Checkout page to redirect the end-user to." }),
+  sessionId: z.string().meta({ examples: ["cs_test_a1b2c3"] }),
+}).meta({
+  examples: [{
+    url: "https://checkout.stripe.com/c/pay/cs_test_a1b2c3",
+    sessionId: "cs_test_a1b2c3",
+  }],
+});
+
+/** `POST /api/customer-portal`. */
+export const PortalResponseSchema = z.object({
+  url: z.url().meta({ description: "Stripe billing-portal page for the end-user." }),
+}).meta({ examples: [{ url: "https://billing.stripe.com/p/session/test_a1b2c3" }] });
+
+/** Stripe's subscription statuses, plus `none` for a founder who never subscribed. */
+export const SubscriptionStatusSchema = z.enum([
+  "none",
+  "incomplete",
+  "incomplete_expired",
+  "trialing",
+  "active",
+  "past_due",
+  "canceled",
+  "unpaid",
+  "paused",
+]);
+
+/** The founder's Stripe connection, never with the key beyond its last 4 characters. */
+export const StripeConnectionSchema = z.object({
+  connected: z.boolean(),
+  accountId: z.string().optional().meta({ examples: ["acct_1Nv0FGQ9RKHgCVdK"] }),
+  livemode: z.boolean().optional(),
+  keyLast4: z.string().length(4).optional().meta({
+    description: "The last 4 characters of the connected key: all that is ever shown again.",
+  }),
+});
+
+/** `GET /dashboard/api/me`. */
+export const MeResponseSchema = z.object({
+  user: z.object({ id: z.string().meta({ examples: ["user_2abc"] }) }),
+  subscription: z.object({ status: SubscriptionStatusSchema }),
+  platform: z.object({
+    platformId: z.string().meta({ examples: ["plt_8f3k2m9q"] }),
+    keyPrefix: z.string().meta({
+      description: "The start of the current API key, safe to show.",
+      examples: ["dk_live_AbC1…"],
+    }),
+    tiers: z.array(TierSchema),
+    stripe: StripeConnectionSchema,
+  }).nullable().meta({ description: "null until the founder creates their platform." }),
+});
+
+/** `POST /dashboard/api/platform` (201): the only time the key is shown. */
+export const PlatformCreatedResponseSchema = z.object({
+  platformId: z.string(),
+  apiKey: z.string().meta({ description: "The secret API key, shown this once." }),
+}).meta({
+  examples: [{ platformId: "plt_8f3k2m9q", apiKey: "dk_live_Xy…(43 characters)" }],
+});
+
+/** `POST /dashboard/api/keys` (201). */
+export const ApiKeyResponseSchema = z.object({
+  apiKey: z.string().meta({ description: "The new secret API key, shown this once." }),
+});
+
+/** `PUT /dashboard/api/tiers`. */
+export const TiersResponseSchema = z.object({ tiers: z.array(TierSchema) });
+
+/** `POST /dashboard/api/stripe`. */
+export const StripeConnectedResponseSchema = z.object({
+  connected: z.literal(true),
+  accountId: z.string().meta({ examples: ["acct_1Nv0FGQ9RKHgCVdK"] }),
+  livemode: z.boolean(),
+});
+
+/** `POST /dashboard/api/stripe/sync`. */
+export const StripeSyncResponseSchema = z.object({
+  tiers: z.array(TierSchema).meta({
+    description: "The tiers, each paid one with its stripePriceId.",
+  }),
+  webhook: z.object({
+    id: z.string().meta({ examples: ["we_1Nv0FGQ9RKHgCVdK"] }),
+    url: z.url().meta({ examples: ["https://dream-api.example/webhook/stripe"] }),
+  }),
+});
