@@ -21,6 +21,22 @@ try {
   Deno.exit(1);
 }
 
+// Development without Stripe settings: a local Stripe-compatible server plays dream-api's Stripe
+// (dev/stripe). Never in production; the dynamic import keeps dev code out of it entirely.
+let localStripe: { close(): Promise<void> } | undefined;
+if (config.appEnv === "development" && !config.stripe.secretKey && !config.stripe.apiUrl) {
+  const { bootstrapLocalStripe } = await import("./dev/stripe/bootstrap.ts");
+  const local = await bootstrapLocalStripe({ publicUrl: config.publicUrl });
+  localStripe = local;
+  config = readConfig({
+    STRIPE_API_URL: local.apiUrl,
+    STRIPE_SECRET_KEY: local.secretKey,
+    STRIPE_PRICE_ID: local.priceId,
+    STRIPE_WEBHOOK_SECRET: local.webhookSecret,
+  });
+  log.log("info", "local Stripe listening", { url: local.apiUrl });
+}
+
 const kv = await openKv(config.kvPath);
 const meter = new UsageMeter(kv);
 const tenants = new TenantCache(kv, { ttlMs: config.cacheTtlMs });
@@ -66,6 +82,7 @@ async function shutdown(signal: string) {
   stopping = true;
   log.log("info", "shutting down", { signal });
   await server.shutdown();
+  await localStripe?.close();
   await meter.close();
   kv.close();
   Deno.exit(0);
