@@ -1,6 +1,8 @@
 /** `createApp(deps)`: the whole HTTP surface of dream-api, with its one error handler. */
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
+import * as createCheckout from "../routes/api/create-checkout.ts";
+import * as customerPortal from "../routes/api/customer-portal.ts";
 import * as data from "../routes/api/data.ts";
 import * as usage from "../routes/api/usage.ts";
 import * as dashboardKeys from "../routes/dashboard/api/keys.ts";
@@ -15,6 +17,7 @@ import * as openapi from "../routes/openapi.json.ts";
 import * as signInDev from "../routes/sign-in/dev.ts";
 import * as signOut from "../routes/sign-out.ts";
 import * as webhookPlatform from "../routes/webhook/platform.ts";
+import * as webhookStripe from "../routes/webhook/stripe.ts";
 import { type AppEnv, type Deps, mountRoute } from "./define.ts";
 import { ApiError, errorBody } from "./errors.ts";
 import { requireApiKey } from "./middleware/api_key.ts";
@@ -26,6 +29,9 @@ import {
 } from "./middleware/founder.ts";
 
 export type { Deps } from "./define.ts";
+
+/** Largest `/webhook/stripe` body accepted (Stripe's events are far smaller); more is 413. */
+export const WEBHOOK_MAX_BYTES = 512 * 1024;
 
 /** Builds the app around its dependencies; nothing here opens KV or reads the environment. */
 export function createApp(deps: Deps): Hono<AppEnv> {
@@ -39,6 +45,10 @@ export function createApp(deps: Deps): Hono<AppEnv> {
   mountRoute(app, "/openapi.json", openapi);
   mountRoute(app, "/api/data", data, limitBody(), requireApiKey());
   mountRoute(app, "/api/usage", usage, requireApiKey());
+  mountRoute(app, "/api/create-checkout", createCheckout, limitBody(), requireApiKey());
+  mountRoute(app, "/api/customer-portal", customerPortal, limitBody(), requireApiKey());
+  // Every founder's Stripe account: end-users' subscriptions. Raw body, verified per platform.
+  mountRoute(app, "/webhook/stripe", webhookStripe, limitBody(WEBHOOK_MAX_BYTES));
 
   // Founders: sign-in and the dashboard's JSON API (pages are mounted with their own middleware).
   mountRoute(app, "/sign-in/dev", signInDev, limitBody());

@@ -120,13 +120,14 @@ export interface ApplyInput {
  * Applies an event to an end-user's record and marks it processed, in one atomic commit (record,
  * customer index, event marker, each checked). Outcomes: `applied`; `stale` when the record keeps
  * a newer subscription; `duplicate` when this platform already processed the event; `foreign` when
- * the customer belongs to another platform or end-user (nothing but the marker is written).
+ * the customer belongs to another platform or end-user; `ignored` when there is nothing to apply
+ * (no subscription state and no customer). Only the marker is written unless `applied`.
  */
 export async function applyEndUserEvent(
   kv: Deno.Kv,
   input: ApplyInput,
   now: Date,
-): Promise<"applied" | "stale" | "duplicate" | "foreign"> {
+): Promise<"applied" | "stale" | "duplicate" | "foreign" | "ignored"> {
   const recordKey = keys.endUserBilling(input.platformId, input.userId);
   const eventKey = keys.stripeEvent(input.platformId, input.event.id);
   for (let attempt = 0; attempt < 10; attempt++) {
@@ -141,8 +142,10 @@ export async function applyEndUserEvent(
       .check(entry)
       .check({ key: eventKey, versionstamp: null })
       .set(eventKey, { processedAt: now.toISOString() }, { expireIn: EVENT_MARKER_TTL_MS });
-    let outcome: "applied" | "stale" | "foreign";
-    if (
+    let outcome: "applied" | "stale" | "foreign" | "ignored";
+    if (!state && !input.customerId) {
+      outcome = "ignored";
+    } else if (
       index?.value &&
       (index.value.platformId !== input.platformId || index.value.userId !== input.userId)
     ) {

@@ -36,6 +36,8 @@ export const keys = {
   platformByOwner: (userId: string) => ["platform_by_owner", userId] as const,
   /** `StripeConnection` of a platform: encrypted key, account, webhook endpoint, product/price ids. */
   platformStripe: (platformId: string) => ["platform_stripe", platformId] as const,
+  /** prefix of every platform's `StripeConnection` (the webhook's last-resort account lookup). */
+  platformStripeAll: () => ["platform_stripe"] as const,
   /**
    * marker (`ProcessedEvent`) of a processed Stripe event; `scope` is "platform" for dream-api's own
    * account or a platform id. Written with the event's effects, expiring after 30 days.
