@@ -40,7 +40,7 @@ type Env = { Variables: { account: Account; params: FormObject; body: string } }
 export function apiRoutes(ctx: Ctx): Hono<Env> {
   const { store, billing } = ctx;
   const api = new Hono<Env>();
-  api.use("*", authenticate(store), idempotent());
+  api.use("*", authenticate(store), idempotent(new Set()));
 
   const account = (c: Context<Env>) => c.get("account");
   const params = (c: Context<Env>) => c.get("params");
@@ -236,15 +236,13 @@ function authenticate(store: Store): MiddlewareHandler<Env> {
   };
 }
 
-const inFlight = new Set<string>();
-
 /**
  * Stripe's idempotency: a POST with a key seen before in this account answers the saved response
  * (`Idempotent-Replayed: true`); the same key with other parameters is an `idempotency_error`;
  * while the first request runs, a second one gets 409 (stripe-node retries it).
  * https://docs.stripe.com/api/idempotent_requests
  */
-function idempotent(): MiddlewareHandler<Env> {
+function idempotent(inFlight: Set<string>): MiddlewareHandler<Env> {
   return async function idempotent(c, next) {
     const key = c.req.header("idempotency-key");
     if (c.req.method !== "POST" || !key) return await next();

@@ -29,6 +29,7 @@ export function pageRoutes(ctx: Ctx): Hono {
     const id = c.req.param("id");
     const found = lookup("checkout.session", id);
     if (!found) return c.html(notFound("This checkout session does not exist."), 404);
+    if (found.obj.status === "expired") return c.html(checkoutPage(found.account, found.obj), 410);
     if (found.obj.status === "open") {
       const form = await c.req.parseBody();
       await billing.payCheckout(id, { email: String(form.email ?? "") || undefined });

@@ -81,6 +81,7 @@ export function newId(prefix: string, length = 24): string {
 export class Store {
   accounts: Record<string, Account> = {};
   deliveries: Delivery[] = [];
+  private saving: Promise<void> = Promise.resolve();
 
   constructor(readonly now: () => Date = () => new Date(), readonly path?: string) {}
 
@@ -99,15 +100,22 @@ export class Store {
     return store;
   }
 
-  /** Writes the state to `path` (if any), atomically: a half-written file never replaces it. */
-  async save(): Promise<void> {
-    if (!this.path) return;
-    const tmp = `${this.path}.tmp`;
-    await Deno.writeTextFile(
-      tmp,
-      JSON.stringify({ accounts: this.accounts, deliveries: this.deliveries }),
-    );
-    await Deno.rename(tmp, this.path);
+  /**
+   * Writes the state to `path` (if any), atomically (a half-written file never replaces it) and
+   * one write at a time (concurrent requests would otherwise race on the temporary file).
+   */
+  save(): Promise<void> {
+    const path = this.path;
+    if (!path) return Promise.resolve();
+    const write = async () => {
+      await Deno.writeTextFile(
+        `${path}.tmp`,
+        JSON.stringify({ accounts: this.accounts, deliveries: this.deliveries }),
+      );
+      await Deno.rename(`${path}.tmp`, path);
+    };
+    this.saving = this.saving.catch(() => {}).then(write);
+    return this.saving;
   }
 
   /** Unix seconds, as Stripe's `created` fields. */

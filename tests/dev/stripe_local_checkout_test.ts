@@ -403,3 +403,23 @@ Deno.test("sendEvent signs and delivers any event for an account; redelivery rep
     )
   );
 });
+
+Deno.test("an expired session cannot be paid on the page or by the test control", async () => {
+  const { server, stripe, price } = await setup();
+  await using _server = server;
+  const session = await stripe.checkout.sessions.create({
+    mode: "subscription",
+    line_items: [{ price: price.id, quantity: 1 }],
+    success_url: "http://app.test/done",
+  });
+  const expired = await stripe.checkout.sessions.expire(session.id);
+  assert.deepEqual([expired.status, expired.url], ["expired", null]);
+  const page = await fetch(`${server.url}/checkout/${session.id}/pay`, {
+    method: "POST",
+    redirect: "manual",
+  });
+  assert.equal(page.status, 410);
+  assert.match(await page.text(), /This checkout session has expired/);
+  await assert.rejects(() => server.payCheckout(session.id), /expired and can no longer be paid/);
+  assert.deepEqual((await stripe.subscriptions.list()).data, []);
+});
