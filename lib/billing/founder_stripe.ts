@@ -173,8 +173,9 @@ async function syncProduct(
     name,
     metadata: { platformId: connection.platformId, tierId: tier.id },
   };
+  // `replaces` enters the key so a product the founder deleted is not replayed back to us.
   const product = await stripe.products.create(params, {
-    idempotencyKey: idempotencyKey("product", connection, params),
+    idempotencyKey: idempotencyKey("product", connection, { params, replaces: productId ?? null }),
   });
   return product.id;
 }
@@ -215,7 +216,7 @@ async function syncWebhook(
     metadata: { platformId: connection.platformId },
   };
   const endpoint = await stripe.webhookEndpoints.create(params, {
-    idempotencyKey: idempotencyKey("webhook", connection, params),
+    idempotencyKey: idempotencyKey("webhook", connection, { params, replaces: stored?.id ?? null }),
   });
   if (!endpoint.secret) throw new ApiError("stripe_error", "Stripe returned no webhook secret.");
   const secret = await deps.secrets.seal(endpoint.secret, connection.platformId);

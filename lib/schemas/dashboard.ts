@@ -24,7 +24,7 @@ export const PutTiersBodySchema = z.object({ tiers: TiersSchema });
  * Only the shape is checked here; Stripe itself says whether it works.
  */
 export const StripeSecretKeySchema = z.string().trim().regex(
-  /^(sk|rk)_(test|live)_[A-Za-z0-9]{16,247}$/,
+  /^(sk|rk)_(test|live)_[A-Za-z0-9_]{10,247}$/,
   "a Stripe secret key: sk_test_…, sk_live_…, or a restricted rk_… key",
 );
 

@@ -7,6 +7,7 @@ import {
   createSessionVerifier,
   devSignInEnabled,
   generateDevKeyPair,
+  loadDevKeyPair,
   type SessionResult,
 } from "../../lib/auth/clerk.ts";
 import { parseConfig } from "../../fresh.config.ts";
@@ -292,4 +293,19 @@ Deno.test("a token whose sub is empty is refused", async () => {
     .setExpirationTime(nowS + 60)
     .sign(pair.privateKey);
   assert.equal((await pemVerifier()(jwt)).ok, false);
+});
+
+Deno.test("the development key pair is generated once under .data-like paths (0600) and signs verifiable tokens after a restart", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = `${dir}/dev-session-key.json`;
+  const first = await loadDevKeyPair(path);
+  assert.equal((await Deno.stat(path)).mode! & 0o777, 0o600);
+  const token = await createDevSigner(first, { now: () => NOW }).sign("user_dev_r");
+  const again = await loadDevKeyPair(path);
+  const verify = createSessionVerifier({ authorizedParties: [], devPublicKey: again.publicKey }, {
+    now: () => NOW,
+  });
+  const result = await verify(token);
+  assert.equal(result.ok, true, JSON.stringify(result));
+  await Deno.remove(dir, { recursive: true });
 });

@@ -1,0 +1,89 @@
+/**
+ * Test fixtures for everything Stripe: the local Stripe-compatible server (dev/stripe) wired to a
+ * real test app, so webhook deliveries reach the app in process and every call goes through the
+ * real `stripe` SDK.
+ */
+import type Stripe from "stripe";
+import { type LocalStripeServer, startLocalStripe } from "../../dev/stripe/mod.ts";
+import { createStripeFactory } from "../../lib/billing/stripe_client.ts";
+import { type TestApp, testApp } from "./app.ts";
+
+/** dream-api's own account in the local Stripe, in tests. */
+export const PLATFORM_KEY = "sk_test_dreamapi_tests_platform";
+
+export interface StripeTestApp extends AsyncDisposable {
+  t: TestApp;
+  local: LocalStripeServer;
+  /** A real SDK client on the local Stripe for any key. */
+  stripe: (secretKey: string) => Stripe;
+  /** dream-api's $29/month price in its own account. */
+  priceId: string;
+  /** Signing secret of dream-api's `/webhook/platform` endpoint. */
+  webhookSecret: string;
+  /** While false, the local Stripe's deliveries to the app fail (network down). */
+  delivering: boolean;
+}
+
+/**
+ * A test app whose STRIPE_* point at a fresh local Stripe, with dream-api's product, price and
+ * `/webhook/platform` endpoint set up; deliveries to the public URL go into the app.
+ */
+export async function stripeTestApp(
+  options: { kvPath?: string; env?: Record<string, string> } = {},
+): Promise<StripeTestApp> {
+  const publicUrl = options.env?.PUBLIC_URL ?? "http://localhost:8000";
+  const target: { app?: TestApp["app"] } = {};
+  const fixture = { delivering: true } as StripeTestApp;
+  const local = await startLocalStripe({
+    fetch: (input, init) => {
+      const url = new URL(String(input));
+      if (!target.app || !fixture.delivering || url.origin !== new URL(publicUrl).origin) {
+        return Promise.reject(new TypeError(`connection refused: ${url}`));
+      }
+      return Promise.resolve(target.app.request(url.pathname + url.search, init));
+    },
+  });
+  const stripe = createStripeFactory({ apiUrl: local.url });
+  const own = stripe(PLATFORM_KEY);
+  const product = await own.products.create({ name: "dream-api" });
+  const price = await own.prices.create({
+    product: product.id,
+    currency: "usd",
+    unit_amount: 2900,
+    recurring: { interval: "month" },
+  });
+  const endpoint = await own.webhookEndpoints.create({
+    url: `${publicUrl}/webhook/platform`,
+    enabled_events: [
+      "checkout.session.completed",
+      "customer.subscription.created",
+      "customer.subscription.updated",
+      "customer.subscription.deleted",
+      "invoice.paid",
+      "invoice.payment_failed",
+    ],
+  });
+  const t = await testApp({
+    kvPath: options.kvPath,
+    env: {
+      PUBLIC_URL: publicUrl,
+      STRIPE_API_URL: local.url,
+      STRIPE_SECRET_KEY: PLATFORM_KEY,
+      STRIPE_PRICE_ID: price.id,
+      STRIPE_WEBHOOK_SECRET: endpoint.secret!,
+      ...options.env,
+    },
+  });
+  target.app = t.app;
+  return Object.assign(fixture, {
+    t,
+    local,
+    stripe,
+    priceId: price.id,
+    webhookSecret: endpoint.secret!,
+    async [Symbol.asyncDispose]() {
+      await t[Symbol.asyncDispose]();
+      await local.close();
+    },
+  });
+}
