@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { ERROR_STATUS, errorBody, type ErrorCode } from "../errors.ts";
+import * as billingSchemas from "../schemas/billing.ts";
 import * as dashboardSchemas from "../schemas/dashboard.ts";
 import * as responseSchemas from "../schemas/responses.ts";
 import * as tenantSchemas from "../schemas/tenant.ts";
@@ -31,6 +32,7 @@ const SCHEMA_REF = (id: string) => `#/components/schemas/${id}`;
 /** Request-side modules whose exported object schemas become named components. */
 const REQUEST_MODULES: Record<string, unknown>[] = [
   tenantSchemas,
+  billingSchemas,
   dashboardSchemas,
   {
     TierSchema,

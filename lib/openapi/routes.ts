@@ -3,6 +3,7 @@
  * same zod schemas its handler validates with. Adding a route = one entry here; the OpenAPI test
  * fails while a mounted route is missing (or a registered one is not mounted).
  */
+import { CreateCheckoutBodySchema, CustomerPortalBodySchema } from "../schemas/billing.ts";
 import {
   ConnectStripeBodySchema,
   CreatePlatformBodySchema,
@@ -11,9 +12,11 @@ import {
 } from "../schemas/dashboard.ts";
 import {
   ApiKeyResponseSchema,
+  CheckoutResponseSchema,
   LimitExceededResponseSchema,
   MeResponseSchema,
   PlatformCreatedResponseSchema,
+  PortalResponseSchema,
   StripeConnectedResponseSchema,
   StripeSyncResponseSchema,
   TiersResponseSchema,
@@ -68,6 +71,40 @@ export const ROUTES: RouteDoc[] = [
       },
     },
     errors: ["invalid_request"],
+  },
+
+  // ── End-user billing ──────────────────────────────────────────────────────────────────────
+  {
+    method: "post",
+    path: "/api/create-checkout",
+    tag: "End-user billing",
+    summary: "Open Checkout for an end-user's upgrade",
+    description:
+      "Creates a Checkout Session in your Stripe account for a paid tier (its `stripePriceId`, set by syncing your tiers), reusing the end-user's Stripe customer when one is known. When the end-user completes it, their plan becomes that tier at once. A retry with the same `Idempotency-Key` returns the same session.",
+    auth: "apiKey",
+    headers: ["X-User-Id", "Idempotency-Key"],
+    body: CreateCheckoutBodySchema,
+    bodyRequired: true,
+    responses: {
+      200: { description: "Send the end-user to `url`.", schema: CheckoutResponseSchema },
+    },
+    errors: ["invalid_request", "stripe_not_connected", "stripe_error"],
+  },
+  {
+    method: "post",
+    path: "/api/customer-portal",
+    tag: "End-user billing",
+    summary: "Open the billing portal for an end-user",
+    description:
+      "A Stripe billing-portal session where the end-user manages or cancels their subscription. 404 when the end-user has never had a Stripe customer.",
+    auth: "apiKey",
+    headers: ["X-User-Id", "Idempotency-Key"],
+    body: CustomerPortalBodySchema,
+    bodyRequired: true,
+    responses: {
+      200: { description: "Send the end-user to `url`.", schema: PortalResponseSchema },
+    },
+    errors: ["invalid_request", "not_found", "stripe_not_connected", "stripe_error"],
   },
 
   // ── Founders' API ─────────────────────────────────────────────────────────────────────────
