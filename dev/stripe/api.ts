@@ -8,21 +8,19 @@ import { StripeApiError } from "./errors.ts";
 import { type FormObject, parseForm, required, str, strings } from "./form.ts";
 import {
   accountObject,
-  checkoutLineItems,
-  createCheckoutSession,
   createCustomer,
-  createPortalSession,
   createPrice,
   createProduct,
   createWebhookEndpoint,
   hideSecret,
   type Price,
-  type Subscription,
   updateCustomer,
   updatePrice,
   updateProduct,
   updateWebhookEndpoint,
-} from "./resources.ts";
+} from "./catalog.ts";
+import { checkoutLineItems, createCheckoutSession, createPortalSession } from "./sessions.ts";
+import type { Subscription } from "./subscriptions.ts";
 import { type Account, newId, type Obj, type Store } from "./store.ts";
 import { API_VERSION, type Webhooks } from "./webhooks.ts";
 

@@ -5,16 +5,15 @@
  */
 import { StripeApiError } from "./errors.ts";
 import { bool, type FormObject, int, metadata, objects, required, str } from "./form.ts";
+import { createCustomer, type Price } from "./catalog.ts";
 import {
-  createCustomer,
   newInvoice,
   newSubscription,
   periodEnd,
-  type Price,
   type Subscription,
   subscriptionItem,
   syncPeriod,
-} from "./resources.ts";
+} from "./subscriptions.ts";
 import type { Account, Delivery, Obj, Store } from "./store.ts";
 import type { EventSpec, Webhooks } from "./webhooks.ts";
 

@@ -127,6 +127,17 @@ export function metadata(
   return next;
 }
 
+/** An http(s) URL parameter; `require` answers `parameter_missing` when absent. */
+export function httpUrl(params: FormObject, name: string, require = false): string | undefined {
+  const value = require ? required(params, name) : str(params, name);
+  if (value === undefined || value === "") return undefined;
+  // Stripe leaves the {CHECKOUT_SESSION_ID} template in place; it must still parse as a URL.
+  if (!URL.canParse(value) || !/^https?:$/.test(new URL(value).protocol)) {
+    throw invalid(name, "Not a valid URL");
+  }
+  return value;
+}
+
 function at(params: FormObject, name: string): FormValue | undefined {
   let node: FormValue | undefined = params;
   for (const part of name.split(".")) {

@@ -6,7 +6,8 @@
 import { Hono } from "hono";
 import type { Ctx } from "./api.ts";
 import { StripeApiError } from "./errors.ts";
-import { formatPrice, type Price, productName, type Subscription } from "./resources.ts";
+import { formatPrice, type Price, productName } from "./catalog.ts";
+import type { Subscription } from "./subscriptions.ts";
 import type { Account, Obj } from "./store.ts";
 
 export function pageRoutes(ctx: Ctx): Hono {

@@ -5,7 +5,7 @@
 import { Hono } from "hono";
 import type { Ctx } from "./api.ts";
 import { StripeApiError } from "./errors.ts";
-import type { Subscription } from "./resources.ts";
+import type { Subscription } from "./subscriptions.ts";
 import { type Account, type Obj } from "./store.ts";
 
 export function testRoutes(ctx: Ctx): Hono {
