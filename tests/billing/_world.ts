@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import Stripe from "stripe";
 import { type LocalStripeServer, startLocalStripe } from "../../dev/stripe/mod.ts";
 import { webhookCrypto } from "../../lib/billing/stripe_client.ts";
+import { keys } from "../../lib/kv/keys.ts";
 import { getStripeConnection, openWebhookSecret } from "../../lib/kv/platform_stripe.ts";
 import type { TierInput } from "../../lib/schemas/tiers.ts";
 import {
@@ -162,4 +163,29 @@ export async function subscribe(world: World, founder: Founder, userId: string, 
     assert.equal(d.status, 200, `${d.type} → ${d.status} ${d.error ?? ""} ${d.response}`);
   }
   return paid;
+}
+
+/**
+ * Every end-user billing entry in KV (records, customer index, event markers) with its
+ * versionstamp: equal snapshots mean nothing was written in between.
+ */
+export async function billingSnapshot(kv: Deno.Kv): Promise<string[]> {
+  const prefixes = [
+    keys.endUserBilling("", "")[0],
+    keys.endUserByCustomer("")[0],
+    keys.stripeEvent("", "")[0],
+  ];
+  const out: string[] = [];
+  for (const prefix of prefixes) {
+    for await (const entry of kv.list({ prefix: [prefix] })) {
+      out.push(`${JSON.stringify(entry.key)} ${entry.versionstamp} ${JSON.stringify(entry.value)}`);
+    }
+  }
+  return out;
+}
+
+/** Stops the founder's webhook endpoint, so Stripe changes happen without reaching the app. */
+export async function pauseWebhook(world: World, founder: Founder, paused = true): Promise<void> {
+  const connection = await getStripeConnection(world.t.kv, founder.platformId);
+  await founder.stripe.webhookEndpoints.update(connection!.webhook!.id, { disabled: paused });
 }
