@@ -43,6 +43,7 @@ export type SessionFailure =
   | "wrong_issuer"
   | "wrong_azp"
   | "no_subject"
+  | "pending_session"
   | "not_configured"
   | "unavailable";
 
@@ -117,6 +118,9 @@ export function createSessionVerifier(
           return { ok: false, reason: "wrong_azp" };
         }
       }
+      // Clerk marks a session that still has a task to finish (e.g. choosing an organization)
+      // with `sts: "pending"`; it is not signed in yet.
+      if (payload.sts === "pending") return { ok: false, reason: "pending_session" };
       return { ok: true, userId: payload.sub, claims: payload };
     } catch (error) {
       return { ok: false, reason: failureOf(error) };

@@ -309,3 +309,8 @@ Deno.test("the development key pair is generated once under .data-like paths (06
   assert.equal(result.ok, true, JSON.stringify(result));
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("a pending session (sts: pending) is not signed in; an active one is", async () => {
+  assertRefused(await pemVerifier()(await token({ sts: "pending" })), "pending_session");
+  assert.equal((await pemVerifier()(await token({ sts: "active" }))).ok, true);
+});

@@ -70,7 +70,23 @@ Deno.test("auth suite: every founders' API route answers 401 unauthorized withou
     "expired cookie": { cookie: `__session=${expired}`, origin: ORIGIN },
     "tenant API key": { authorization: `Bearer dk_live_${"A".repeat(43)}` },
   };
+  // Every method+path the app serves under /dashboard/api (including routes added later), with a
+  // valid body where we know one: authentication must come before anything else.
+  const served = t.app.routes
+    .filter((r) => r.path.startsWith("/dashboard/api/") && r.method !== "ALL")
+    .map((r) => ({ method: r.method, path: r.path }));
+  const known = new Set(PROTECTED.map((r) => `${r.method} ${r.path}`));
   for (const route of PROTECTED) {
+    assert.ok(served.some((r) => `${r.method} ${r.path}` === `${route.method} ${route.path}`));
+  }
+  const all = [
+    ...PROTECTED,
+    ...served.filter((r) => !known.has(`${r.method} ${r.path}`)).map((r) => ({
+      ...r,
+      body: undefined,
+    })),
+  ];
+  for (const route of all) {
     for (const [name, headers] of Object.entries(cases)) {
       const res = await call(t, route.method, route.path, headers, route.body);
       const body = await expectError(res, 401, "unauthorized");
