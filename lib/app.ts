@@ -19,6 +19,14 @@ import * as signInDev from "../routes/sign-in/dev.ts";
 import * as signOut from "../routes/sign-out.ts";
 import * as webhookPlatform from "../routes/webhook/platform.ts";
 import * as webhookStripe from "../routes/webhook/stripe.ts";
+import * as home from "../routes/index.tsx";
+import * as signIn from "../routes/sign-in.tsx";
+import * as dashboardPage from "../routes/dashboard/index.tsx";
+import * as billingPage from "../routes/dashboard/billing.tsx";
+import * as tiersPage from "../routes/dashboard/tiers.tsx";
+import * as settingsPage from "../routes/dashboard/settings.tsx";
+import { serveStatic } from "./ui/assets.ts";
+import { notFoundPage, serverErrorPage, wantsHtml } from "./ui/error_page.tsx";
 import { type AppEnv, type Deps, mountRoute } from "./define.ts";
 import { ApiError, errorBody } from "./errors.ts";
 import { requireApiKey } from "./middleware/api_key.ts";
@@ -67,8 +75,22 @@ export function createApp(deps: Deps): Hono<AppEnv> {
   // dream-api's own Stripe account: founders' subscriptions.
   mountRoute(app, "/webhook/platform", webhookPlatform, limitBody(256 * 1024));
 
+  // Pages: server-rendered Preact; only islands ship JavaScript. Unpaid founders are sent to
+  // billing from the pages that configure.
+  app.use("/static/*", serveStatic());
+  mountRoute(app, "/", home);
+  mountRoute(app, "/sign-in", signIn);
+  const page = requireFounder({ page: true });
+  const paidPage = requireActiveSubscription({ page: true });
+  mountRoute(app, "/dashboard", dashboardPage, page);
+  mountRoute(app, "/dashboard/billing", billingPage, page);
+  mountRoute(app, "/dashboard/tiers", tiersPage, page, paidPage);
+  mountRoute(app, "/dashboard/settings", settingsPage, page, paidPage);
+
   app.notFound((c) =>
-    c.json(errorBody("not_found", `No route for ${c.req.method} ${c.req.path}.`), 404)
+    wantsHtml(c)
+      ? notFoundPage(c)
+      : c.json(errorBody("not_found", `No route for ${c.req.method} ${c.req.path}.`), 404)
   );
   app.onError((error, c) => {
     if (error instanceof ApiError) {
@@ -82,6 +104,7 @@ export function createApp(deps: Deps): Hono<AppEnv> {
       return c.json(errorBody("invalid_request", error.message || "Bad request."), 400);
     }
     deps.log.log("error", "unhandled error", { method: c.req.method, path: c.req.path, error });
+    if (wantsHtml(c)) return serverErrorPage(c);
     return c.json(errorBody("internal", "Something went wrong on our side. Please retry."), 500);
   });
   return app;

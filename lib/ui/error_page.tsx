@@ -1,0 +1,61 @@
+/**
+ * HTML answers for browser paths: the 404 page and the 500 page. API paths (`/api/…`,
+ * `/dashboard/api/…`, webhooks) keep the JSON envelope; `wantsHtml` decides which.
+ */
+import type { AppContext } from "../define.ts";
+import { Shell } from "./layout.tsx";
+import { renderPage } from "./render.tsx";
+
+/** Paths whose clients are programs: they always get the JSON envelope. */
+const API_PATH = /^\/(?:api|dashboard\/api|webhook)(?:\/|$)/;
+
+/** Whether an error for this request should be an HTML page rather than JSON. */
+export function wantsHtml(c: AppContext): boolean {
+  return !API_PATH.test(c.req.path) && c.req.path !== "/health";
+}
+
+/** The 404 page. */
+export function notFoundPage(c: AppContext): Promise<Response> {
+  return renderPage(
+    c,
+    <ErrorPage
+      status={404}
+      title="Page not found"
+      message="There is nothing at this address. It may have moved, or the link has a typo."
+    />,
+    { status: 404 },
+  );
+}
+
+/** The 500 page; falls back to plain text if even the page cannot render. */
+export async function serverErrorPage(c: AppContext): Promise<Response> {
+  try {
+    return await renderPage(
+      c,
+      <ErrorPage
+        status={500}
+        title="Something went wrong"
+        message="It's on our side and has been logged. Please retry in a moment."
+      />,
+      { status: 500 },
+    );
+  } catch {
+    return c.text("Something went wrong on our side. Please retry.", 500);
+  }
+}
+
+function ErrorPage({ status, title, message }: { status: number; title: string; message: string }) {
+  return (
+    <Shell title={title} width="narrow">
+      <div class="empty">
+        <p class="eyebrow">{status}</p>
+        <h1>{title}</h1>
+        <p>{message}</p>
+        <div class="row" style="justify-content:center">
+          <a class="btn btn-primary" href="/dashboard">Dashboard</a>
+          <a class="btn btn-secondary" href="/">Home</a>
+        </div>
+      </div>
+    </Shell>
+  );
+}

@@ -1,0 +1,38 @@
+/** `renderPage`: server-renders a page (with its islands) into a complete HTML response. */
+import type { VNode } from "preact";
+import { renderToString } from "preact-render-to-string";
+import type { AppContext } from "../define.ts";
+import { assetUrl, islandManifest } from "./assets.ts";
+import { type RenderContext, RenderCtx } from "./island.tsx";
+
+export interface RenderOptions {
+  status?: 200 | 400 | 402 | 403 | 404 | 500;
+  /**
+   * `private` (default) for pages showing a founder's data: never stored, so "Back" after
+   * leaving a page that revealed a key cannot bring it back from a cache. `public` for the
+   * marketing pages.
+   */
+  cache?: "private" | "public";
+}
+
+/** Renders `page` (a `<Shell>`) as `<!doctype html>…` with the asset context islands need. */
+export async function renderPage(
+  c: AppContext,
+  page: VNode,
+  options: RenderOptions = {},
+): Promise<Response> {
+  const { config } = c.get("deps");
+  const ctx: RenderContext = {
+    manifest: await islandManifest(config.appEnv),
+    clerkPublishableKey: config.clerk.publishableKey,
+    stylesHref: await assetUrl("styles.css"),
+    ids: { next: 0 },
+  };
+  const html = renderToString(<RenderCtx.Provider value={ctx}>{page}</RenderCtx.Provider>);
+  return c.html(`<!doctype html>${html}`, options.status ?? 200, {
+    "cache-control": options.cache === "public" ? "public, max-age=0, must-revalidate" : "no-store",
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "same-origin",
+    "x-frame-options": "DENY",
+  });
+}

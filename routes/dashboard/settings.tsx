@@ -1,0 +1,101 @@
+/**
+ * GET /dashboard/settings — the API key (prefix and rotation with a one-time reveal), the
+ * Stripe connection and sync, and the account. Paid founders only (the gate sends others to
+ * billing).
+ */
+import KeyReveal from "../../islands/KeyReveal.tsx";
+import StripeConnect from "../../islands/StripeConnect.tsx";
+import { define } from "../../lib/define.ts";
+import type { MeBody } from "../../lib/founders/me.ts";
+import {
+  Card,
+  CopyField,
+  KeyValues,
+  KV,
+  Notice,
+  PageHeader,
+  SubscriptionBadge,
+} from "../../lib/ui/components.tsx";
+import { founderView } from "../../lib/ui/dashboard.tsx";
+import { Island } from "../../lib/ui/island.tsx";
+import { Shell } from "../../lib/ui/layout.tsx";
+import { renderPage } from "../../lib/ui/render.tsx";
+
+export const GET = define.handler(async (c) => {
+  const view = await founderView(c);
+  return renderPage(
+    c,
+    <SettingsPage view={view} webhookUrl={`${c.get("deps").config.publicUrl}/webhook/stripe`} />,
+  );
+});
+
+export function SettingsPage({ view, webhookUrl }: { view: MeBody; webhookUrl: string }) {
+  const platform = view.platform;
+  const paidTiers = platform?.tiers.filter((t) => t.price > 0) ?? [];
+  return (
+    <Shell title="Settings" dashboard={{ active: "settings", userId: view.user.id }}>
+      <PageHeader title="Settings" lead="API key, Stripe connection and account." />
+      <div class="stack-lg">
+        {platform
+          ? (
+            <>
+              <Card title="API key" id="api-key" testid="api-key-card">
+                <p class="muted">
+                  Your backend sends this key as{" "}
+                  <code>Authorization: Bearer …</code>. We store only its hash, so a lost key cannot
+                  be shown again: roll a new one. Give the old key a grace period if your product
+                  needs time to switch.
+                </p>
+                <KeyValues>
+                  <KV term="Platform id">
+                    <CopyField value={platform.platformId} label="Copy platform id" />
+                  </KV>
+                </KeyValues>
+                <Island
+                  name="KeyReveal"
+                  component={KeyReveal}
+                  props={{ keyPrefix: platform.keyPrefix }}
+                />
+              </Card>
+              <Card title="Stripe" id="stripe" testid="stripe-settings">
+                <p class="muted">
+                  Your end-users pay you through your own Stripe account. Connecting it lets
+                  dream-api create products and prices for your paid tiers and receive subscription
+                  events at <code>{webhookUrl}</code>.
+                </p>
+                {platform.stripe.keyLast4 && (
+                  <p class="small muted">Connected key ends in …{platform.stripe.keyLast4}.</p>
+                )}
+                <Island
+                  name="StripeConnect"
+                  component={StripeConnect}
+                  props={{
+                    connected: platform.stripe.connected,
+                    accountId: platform.stripe.accountId,
+                    livemode: platform.stripe.livemode,
+                    paidTiers: paidTiers.length,
+                    syncedTiers: paidTiers.filter((t) => t.stripePriceId).length,
+                  }}
+                />
+              </Card>
+            </>
+          )
+          : (
+            <Notice tone="info">
+              Create your platform first: <a href="/dashboard">go to the overview</a>.
+            </Notice>
+          )}
+        <Card title="Account">
+          <KeyValues>
+            <KV term="User id">
+              <code>{view.user.id}</code>
+            </KV>
+            <KV term="Subscription">
+              <SubscriptionBadge status={view.subscription.status} />
+            </KV>
+          </KeyValues>
+        </Card>
+      </div>
+    </Shell>
+  );
+}

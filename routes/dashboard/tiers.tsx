@@ -1,0 +1,52 @@
+/** GET /dashboard/tiers — the tier editor (paid founders; the gate sends others to billing). */
+import TierEditor from "../../islands/TierEditor.tsx";
+import { define } from "../../lib/define.ts";
+import type { MeBody } from "../../lib/founders/me.ts";
+import { Card, Notice, PageHeader } from "../../lib/ui/components.tsx";
+import { founderView } from "../../lib/ui/dashboard.tsx";
+import { Island } from "../../lib/ui/island.tsx";
+import { Shell } from "../../lib/ui/layout.tsx";
+import { renderPage } from "../../lib/ui/render.tsx";
+
+export const GET = define.handler(async (c) => {
+  return renderPage(c, <TiersPage view={await founderView(c)} />);
+});
+
+export function TiersPage({ view }: { view: MeBody }) {
+  const platform = view.platform;
+  return (
+    <Shell title="Tiers" dashboard={{ active: "tiers", userId: view.user.id }}>
+      <PageHeader
+        title="Tiers"
+        lead={
+          <>
+            Your end-users' plans. Send the tier id as{" "}
+            <code>X-User-Plan</code>; without it a call counts against the first free tier.
+          </>
+        }
+      />
+      {platform
+        ? (
+          <div class="stack-lg">
+            <Card>
+              <Island
+                name="TierEditor"
+                component={TierEditor}
+                props={{ tiers: platform.tiers }}
+              />
+            </Card>
+            <Notice tone="info">
+              Changed a price or added a paid tier? Run{" "}
+              <a href="/dashboard/settings#stripe">Sync tiers to Stripe</a>{" "}
+              so checkout sells the new price. Limits apply to the next call at once.
+            </Notice>
+          </div>
+        )
+        : (
+          <Notice tone="info">
+            Create your platform first: <a href="/dashboard">go to the overview</a>.
+          </Notice>
+        )}
+    </Shell>
+  );
+}

@@ -1,0 +1,320 @@
+/**
+ * The founders' dashboard in a real browser (Debian's chromium driven by playwright-core),
+ * against the real server (`main.ts` as a subprocess) and the local Stripe-compatible server:
+ * sign in, pay, create the platform, copy the key once, edit tiers, connect Stripe and sync,
+ * count a tenant-API call and see it on the dashboard. Screenshots of every page, desktop and
+ * 375 px phone, go to `test-results/screenshots/`.
+ */
+import assert from "node:assert/strict";
+import { chromium, type Page } from "playwright-core";
+import { bootstrapLocalStripe } from "../../dev/stripe/mod.ts";
+import { encodeBase64 } from "../../lib/encoding.ts";
+import { buildIslands } from "../../lib/ui/build.ts";
+import { startServer } from "../_helpers/server.ts";
+
+const CHROMIUM = "/usr/bin/chromium";
+const CHROMIUM_ARGS = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+  "--disable-quic",
+];
+const SHOTS = new URL("../../test-results/screenshots/", import.meta.url);
+const DESKTOP = { width: 1280, height: 800 };
+const PHONE = { width: 375, height: 812 };
+
+const hasChromium = await Deno.stat(CHROMIUM).then(() => true, () => false);
+if (!hasChromium) {
+  console.warn(
+    `tests/e2e/dashboard_test.ts: skipped, ${CHROMIUM} is absent (apt-get install chromium).`,
+  );
+}
+
+/** A port nobody listens on now (the app's public URL must be known before it starts). */
+function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr as Deno.NetAddr;
+  listener.close();
+  return port;
+}
+
+/** Full-page screenshots at desktop and phone width, of the page as it is now. */
+async function snap(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: new URL(`${name}-desktop.png`, SHOTS).pathname, fullPage: true });
+  await page.setViewportSize(PHONE);
+  await page.screenshot({ path: new URL(`${name}-phone.png`, SHOTS).pathname, fullPage: true });
+  // Nothing may stick out sideways at phone width.
+  const overflow = await page.evaluate(() =>
+    document.documentElement.scrollWidth - document.documentElement.clientWidth
+  );
+  assert.ok(overflow <= 0, `${name}: the page is ${overflow}px wider than a 375px screen`);
+  await page.setViewportSize(DESKTOP);
+}
+
+Deno.test({
+  name: "a founder signs in, pays, gets a key once, edits tiers, connects Stripe and sees usage",
+  ignore: !hasChromium,
+  // The browser, the server and the local Stripe are processes and sockets of this test.
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn(t) {
+    await buildIslands(); // the server (APP_ENV=test) serves what is built
+    await Deno.mkdir(SHOTS, { recursive: true });
+    const dir = await Deno.makeTempDir({ prefix: "dream-e2e-" });
+    const port = freePort();
+    const base = `http://127.0.0.1:${port}`;
+    const stripe = await bootstrapLocalStripe({ publicUrl: base, port: 0, statePath: null });
+    const server = await startServer({
+      PORT: String(port),
+      PUBLIC_URL: base,
+      KV_PATH: `${dir}/dream.kv`,
+      ENCRYPTION_KEY: encodeBase64(crypto.getRandomValues(new Uint8Array(32))),
+      STRIPE_API_URL: stripe.apiUrl,
+      STRIPE_SECRET_KEY: stripe.secretKey,
+      STRIPE_PRICE_ID: stripe.priceId,
+      STRIPE_WEBHOOK_SECRET: stripe.webhookSecret,
+    });
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    try {
+      const context = await browser.newContext({ viewport: DESKTOP });
+      await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: base });
+      const page = await context.newPage();
+      const consoleErrors: string[] = [];
+      // Resource errors are judged by URL below (the 404 page is asked for on purpose).
+      page.on(
+        "console",
+        (m) =>
+          m.type() === "error" && !m.text().startsWith("Failed to load resource") &&
+          consoleErrors.push(m.text()),
+      );
+      const failedRequests: string[] = [];
+      page.on("response", (r) => {
+        const url = r.url();
+        if (r.status() >= 400 && url.startsWith(base) && !url.endsWith("/no-such-page")) {
+          failedRequests.push(`${r.status()} ${url}`);
+        }
+      });
+      page.on("pageerror", (e) => consoleErrors.push(e.message));
+      let apiKey = "";
+      // Each step needs the state the previous ones left: stop at the first failure.
+      const step = async (name: string, fn: () => Promise<void>) => {
+        if (!(await t.step(name, fn))) throw new Error(`stopped after the failed step: ${name}`);
+      };
+
+      await step("the marketing page sells the product and leads to sign-in", async () => {
+        await page.goto(base);
+        assert.match(await page.title(), /dream-api/);
+        assert.ok(await page.getByText("$29").first().isVisible());
+        await snap(page, "01-home");
+        await page.getByRole("link", { name: "Start for $29/month" }).click();
+        await page.waitForURL(`${base}/sign-in`);
+      });
+
+      await step("development sign-in lands on the overview, unpaid", async () => {
+        await snap(page, "02-sign-in");
+        await page.getByLabel("Email").fill("founder@example.com");
+        await page.getByRole("button", { name: "Sign in" }).click();
+        await page.waitForURL(`${base}/dashboard`);
+        assert.ok(await page.getByTestId("subscribe-card").isVisible());
+        await snap(page, "03-overview-unpaid");
+        // The paid pages lead to billing.
+        await page.goto(`${base}/dashboard/tiers`);
+        assert.equal(new URL(page.url()).pathname, "/dashboard/billing");
+        await snap(page, "04-billing-unpaid");
+      });
+
+      await step(
+        "Subscribe → hosted checkout → Pay → back, and the subscription is active",
+        async () => {
+          await page.getByRole("button", { name: /Subscribe/ }).click();
+          await page.waitForURL((url) => url.href.startsWith(stripe.apiUrl));
+          await snap(page, "05-checkout");
+          await page.locator("#pay").click();
+          // Billing waits for Stripe's webhook, then moves on to the overview.
+          await page.waitForURL(`${base}/dashboard`, { timeout: 30_000 });
+          // Paid: the overview's next step is creating the platform.
+          assert.ok(await page.getByTestId("create-platform-card").isVisible());
+          assert.equal(await page.getByTestId("subscribe-card").count(), 0);
+        },
+      );
+
+      await step(
+        "creating the platform shows the key once, with a working copy button",
+        async () => {
+          await snap(page, "06-overview-create-platform");
+          await page.getByLabel("Product name").fill("Acme Analytics");
+          await page.getByRole("button", { name: "Create platform and API key" }).click();
+          const shown = page.getByTestId("api-key");
+          await shown.waitFor();
+          apiKey = (await shown.textContent())!.trim();
+          assert.match(apiKey, /^dk_(live|test)_[A-Za-z0-9_-]{43,}$/);
+          assert.ok(await page.getByText("You won't see it again").isVisible());
+          await page.getByRole("button", { name: "Copy key" }).click();
+          await page.getByRole("button", { name: "Copied" }).waitFor();
+          assert.equal(await page.evaluate(() => navigator.clipboard.readText()), apiKey);
+          await snap(page, "07-key-revealed");
+        },
+      );
+
+      await step("after leaving, the key is gone: only its prefix is ever rendered", async () => {
+        await page.getByRole("link", { name: "I saved my key, continue" }).click();
+        await page.waitForURL(`${base}/dashboard`);
+        const html = await page.content();
+        assert.ok(!html.includes(apiKey), "the overview must not contain the key");
+        const prefix = (await page.getByTestId("key-prefix").textContent())!;
+        assert.ok(apiKey.startsWith(prefix.replace("…", "")), `prefix ${prefix} of ${apiKey}`);
+        await page.goBack();
+        assert.equal(await page.getByTestId("api-key").count(), 0, "Back must not show the key");
+        assert.ok(!(await page.content()).includes(apiKey));
+        await page.goto(`${base}/dashboard`);
+        await snap(page, "08-overview-platform");
+      });
+
+      await step(
+        "the tier editor validates live, saves, and the tiers survive a reload",
+        async () => {
+          await page.getByRole("link", { name: "Tiers", exact: true }).click();
+          await page.waitForURL(`${base}/dashboard/tiers`);
+          const save = page.getByRole("button", { name: "Save tiers" });
+          assert.equal(await save.isDisabled(), true, "nothing to save yet");
+
+          await page.getByRole("button", { name: "+ Add tier" }).click();
+          await page.getByRole("button", { name: "+ Add tier" }).click();
+          const rows = page.getByTestId("tier-row");
+          assert.equal(await rows.count(), 3);
+          // Row 2 becomes "pro"; an invalid price is refused live by the shared schema.
+          const pro = rows.nth(1);
+          await pro.getByLabel("Name").fill("Pro");
+          await pro.getByLabel("Id (X-User-Plan)").fill("Pro Plan");
+          await pro.getByLabel("Price ($/month)").fill("19");
+          await pro.getByLabel("Limit (units)").fill("5000");
+          assert.match(await pro.locator(".field-error").first().textContent() ?? "", /slug/);
+          assert.equal(await save.isDisabled(), true, "invalid tiers cannot be saved");
+          await snap(page, "09-tiers-invalid");
+          await pro.getByLabel("Id (X-User-Plan)").fill("pro");
+          // Row 3: an unlimited "scale" tier, moved above "pro", then removed again.
+          const scale = rows.nth(2);
+          await scale.getByLabel("Name").fill("Scale");
+          await scale.getByLabel("Id (X-User-Plan)").fill("scale");
+          await scale.getByLabel("Price ($/month)").fill("99");
+          await scale.getByRole("checkbox", { name: "Unlimited" }).check();
+          await page.getByRole("button", { name: "Move scale up" }).click();
+          assert.equal(await rows.nth(1).getByLabel("Id (X-User-Plan)").inputValue(), "scale");
+          await snap(page, "10-tiers-editing");
+          await page.getByRole("button", { name: "Remove scale" }).click();
+          assert.equal(await rows.count(), 2);
+          // The free tier's limit changes too.
+          await rows.nth(0).getByLabel("Limit (units)").fill("50");
+          assert.equal(await save.isDisabled(), false);
+          await save.click();
+          await page.getByText("Saved", { exact: true }).waitFor();
+
+          await page.reload();
+          const after = page.getByTestId("tier-row");
+          assert.equal(await after.count(), 2);
+          assert.equal(await after.nth(0).getByLabel("Limit (units)").inputValue(), "50");
+          assert.equal(await after.nth(1).getByLabel("Id (X-User-Plan)").inputValue(), "pro");
+          assert.equal(await after.nth(1).getByLabel("Price ($/month)").inputValue(), "19");
+          assert.equal(await after.nth(1).getByLabel("Limit (units)").inputValue(), "5000");
+          await snap(page, "11-tiers-saved");
+        },
+      );
+
+      await step(
+        "connecting a Stripe key and syncing creates a price for the paid tier",
+        async () => {
+          await page.getByRole("link", { name: "Settings", exact: true }).click();
+          await page.waitForURL(`${base}/dashboard/settings`);
+          await snap(page, "12-settings");
+          const founderKey = "sk_test_e2eFounderAcme0123456789";
+          await page.getByLabel("Stripe secret key").fill(founderKey);
+          await page.getByRole("button", { name: "Connect Stripe" }).click();
+          await page.getByTestId("stripe-status").waitFor();
+          assert.match(await page.getByTestId("stripe-status").textContent() ?? "", /acct_/);
+          assert.ok(!(await page.content()).includes(founderKey), "the Stripe key is never shown");
+          await page.getByRole("button", { name: "Sync tiers to Stripe" }).click();
+          const result = page.getByTestId("sync-result");
+          await result.waitFor();
+          assert.match(await result.textContent() ?? "", /Pro \(pro\): price_/);
+          await snap(page, "13-stripe-synced");
+          await page.reload();
+          assert.ok(!(await page.content()).includes(founderKey));
+        },
+      );
+
+      await step("a tenant-API call with the key shows up on the overview", async () => {
+        const res = await fetch(`${base}/api/data`, {
+          method: "POST",
+          headers: {
+            authorization: `Bearer ${apiKey}`,
+            "x-user-id": "user_e2e_1",
+            "x-user-plan": "pro",
+            "content-type": "application/json",
+          },
+          body: JSON.stringify({ amount: 3 }),
+        });
+        const text = await res.text();
+        assert.equal(res.status, 200, text);
+        const body = JSON.parse(text);
+        assert.deepEqual(body.usage, { count: 3, limit: 5000, remaining: 4997 }, text);
+
+        await page.getByRole("link", { name: "Overview", exact: true }).click();
+        await page.waitForURL(`${base}/dashboard`);
+        const row = page.getByTestId("usage-row").filter({ hasText: "user_e2e_1" });
+        assert.match(await row.textContent() ?? "", /user_e2e_1\s*3/);
+        assert.equal(await page.getByTestId("usage-units-month").textContent(), "3");
+        assert.equal(await page.getByTestId("checklist").count(), 0, "every step is done");
+        await snap(page, "14-overview-usage");
+      });
+
+      await step("rolling the key reveals the new one once and retires the old one", async () => {
+        await page.goto(`${base}/dashboard/settings`);
+        await page.getByRole("button", { name: "Roll API key…" }).click();
+        await page.getByRole("button", { name: "Roll key now" }).click();
+        const shown = page.getByTestId("api-key");
+        await shown.waitFor();
+        const newKey = (await shown.textContent())!.trim();
+        assert.notEqual(newKey, apiKey);
+        await snap(page, "15-key-rolled");
+        const call = (key: string) =>
+          fetch(`${base}/api/data`, {
+            method: "POST",
+            headers: { authorization: `Bearer ${key}`, "x-user-id": "user_e2e_2" },
+          }).then(async (r) => ({ status: r.status, text: await r.text() }));
+        const old = await call(apiKey);
+        assert.equal(old.status, 401, old.text);
+        const fresh = await call(newKey);
+        assert.equal(fresh.status, 200, fresh.text);
+        await page.reload();
+        assert.ok(!(await page.content()).includes(newKey));
+      });
+
+      await step("billing and an unknown page render as pages", async () => {
+        await page.goto(`${base}/dashboard/billing`);
+        assert.equal(
+          await page.getByTestId("subscription-status").first().getAttribute("data-status"),
+          "active",
+        );
+        await snap(page, "16-billing-active");
+        const res = await page.goto(`${base}/no-such-page`);
+        assert.equal(res?.status(), 404);
+        assert.ok(await page.getByText("Page not found").isVisible());
+        await snap(page, "17-not-found");
+      });
+
+      assert.deepEqual(consoleErrors, [], "the browser console stays clean");
+      assert.deepEqual(failedRequests, [], "every page, script and style loads");
+    } catch (error) {
+      console.error(`server output:\n${server.output()}`);
+      throw error;
+    } finally {
+      await browser.close();
+      await server.stop();
+      await stripe.close();
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    }
+  },
+});
