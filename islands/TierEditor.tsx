@@ -146,12 +146,14 @@ export default function TierEditor({ tiers }: TierEditorProps) {
     const taken = new Set(rows.value.map((r) => r.id));
     let n = rows.value.length + 1;
     while (taken.has(`tier-${n}`)) n++;
+    // A new tier starts valid, so the founder edits from a working state instead of a wall of
+    // "required" errors; live validation takes over from the first keystroke.
     rows.value = [...rows.value, {
       uid: nextUid++,
       id: `tier-${n}`,
-      name: "",
-      price: "",
-      limit: "",
+      name: `Tier ${n}`,
+      price: "0",
+      limit: "1000",
       unlimited: false,
       period: "month",
     }];
