@@ -14,7 +14,7 @@ async function expectError(res: Response, status: number, code: string, message?
   return body;
 }
 
-Deno.test("every authentication failure answers the same 401", async () => {
+Deno.test("every tenant-API route answers the same 401 for every authentication failure", async () => {
   await using t = await testApp();
   const { platformId, apiKey } = await seedPlatform(t.kv);
   const { previousKeyHash: _ } = await rotateApiKey(t.kv, platformId);
@@ -29,8 +29,15 @@ Deno.test("every authentication failure answers the same 401", async () => {
     "unknown key": { authorization: `Bearer dk_live_${"A".repeat(43)}`, "x-user-id": "u" },
     "revoked key": { authorization: `Bearer ${apiKey}`, "x-user-id": "u" },
   };
+  // Every method+path the app serves under /api (routes added later included).
+  const served = t.app.routes
+    .filter((r) => r.path.startsWith("/api/") && r.method !== "ALL")
+    .map((r) => [r.method, r.path]);
+  for (const path of ["/api/data", "/api/usage", "/api/create-checkout", "/api/customer-portal"]) {
+    assert.ok(served.some(([, p]) => p === path), `${path} is served`);
+  }
   for (const [name, headers] of Object.entries(cases)) {
-    for (const [method, path] of [["POST", "/api/data"], ["GET", "/api/usage"]]) {
+    for (const [method, path] of served) {
       const body = await expectError(
         await t.app.request(path, { method, headers }),
         401,
