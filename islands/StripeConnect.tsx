@@ -11,6 +11,8 @@ export interface StripeConnectProps {
   connected: boolean;
   accountId?: string;
   livemode?: boolean;
+  /** The connected key's last 4 characters (all that is ever shown of it). */
+  keyLast4?: string;
   /** Paid tiers, and how many of them already have a Stripe price. */
   paidTiers: number;
   syncedTiers: number;
@@ -25,7 +27,9 @@ const KEY_SHAPE = /^(sk|rk)_(test|live)_\S+$/;
 
 export default function StripeConnect(props: StripeConnectProps) {
   const account = useSignal(
-    props.connected ? { accountId: props.accountId ?? "", livemode: !!props.livemode } : null,
+    props.connected
+      ? { accountId: props.accountId ?? "", livemode: !!props.livemode, last4: props.keyLast4 }
+      : null,
   );
   const editing = useSignal(!props.connected);
   const secretKey = useSignal("");
@@ -41,6 +45,7 @@ export default function StripeConnect(props: StripeConnectProps) {
     e.preventDefault();
     busy.value = "connect";
     error.value = null;
+    const last4 = secretKey.value.trim().slice(-4);
     const res = await callApi<{ connected: true; accountId: string; livemode: boolean }>(
       "POST",
       "/dashboard/api/stripe",
@@ -53,7 +58,7 @@ export default function StripeConnect(props: StripeConnectProps) {
       error.value = res.problem.message;
       return;
     }
-    account.value = { accountId: res.data.accountId, livemode: res.data.livemode };
+    account.value = { accountId: res.data.accountId, livemode: res.data.livemode, last4 };
     editing.value = false;
     synced.value = null;
   }
@@ -78,6 +83,9 @@ export default function StripeConnect(props: StripeConnectProps) {
           <span class={`badge ${account.value.livemode ? "badge-warn" : ""}`}>
             {account.value.livemode ? "Live mode" : "Test mode"}
           </span>
+          {account.value.last4 && (
+            <span class="muted small">key ending in …{account.value.last4}</span>
+          )}
         </div>
       )}
 
@@ -148,7 +156,7 @@ export default function StripeConnect(props: StripeConnectProps) {
         <p class="muted small">
           {props.paidTiers === 0
             ? "You have no paid tiers yet: sync creates only the webhook endpoint."
-            : `${props.syncedTiers} of ${props.paidTiers} paid tiers have a Stripe price.`}{" "}
+            : `Paid tiers with a Stripe price: ${props.syncedTiers} of ${props.paidTiers}.`}{" "}
           Sync creates a product and a monthly price for every paid tier (again after you change
           prices) and a webhook endpoint for subscription events. Running it twice creates no
           duplicates.

@@ -63,9 +63,6 @@ export function SettingsPage({ view, webhookUrl }: { view: MeBody; webhookUrl: s
                   dream-api create products and prices for your paid tiers and receive subscription
                   events at <code>{webhookUrl}</code>.
                 </p>
-                {platform.stripe.keyLast4 && (
-                  <p class="small muted">Connected key ends in …{platform.stripe.keyLast4}.</p>
-                )}
                 <Island
                   name="StripeConnect"
                   component={StripeConnect}
@@ -73,6 +70,7 @@ export function SettingsPage({ view, webhookUrl }: { view: MeBody; webhookUrl: s
                     connected: platform.stripe.connected,
                     accountId: platform.stripe.accountId,
                     livemode: platform.stripe.livemode,
+                    keyLast4: platform.stripe.keyLast4,
                     paidTiers: paidTiers.length,
                     syncedTiers: paidTiers.filter((t) => t.stripePriceId).length,
                   }}
