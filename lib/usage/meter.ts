@@ -54,8 +54,8 @@ export const KV_LIMITS = {
 } as const;
 
 /**
- * What the meter itself puts in one commit. The rest of `KV_LIMITS` is left for `beforeCommit`
- * (up to 100 mutations and 16 KiB of keys).
+ * What one commit may hold: the meter's own writes plus what `commitCost` declares for
+ * `beforeCommit`. The rest of `KV_LIMITS` is a margin.
  */
 const COMMIT_BUDGET = { mutations: 900, keyBytes: 64 * 1024, mutationBytes: 640 * 1024 };
 
@@ -73,8 +73,36 @@ export interface MeterOptions {
   guardCacheSize?: number;
   /** The clock of idempotency expiry (ms since the epoch). */
   now?: () => number;
-  /** Called with the atomic operation of each commit before it is sent; analytics adds its sums. */
-  beforeCommit?: (op: Deno.AtomicOperation, granted: readonly CountRequest[]) => void;
+  /**
+   * Called with the atomic operation of each commit before it is sent and the requests it decides
+   * (analytics adds its `sum`s); what it returns is called once that commit has succeeded.
+   */
+  beforeCommit?: (
+    op: Deno.AtomicOperation,
+    decided: readonly DecidedRequest[],
+  ) => (() => void) | void;
+  /**
+   * The most `beforeCommit` adds to a commit for a request: `each` for every request, plus `once`
+   * for the first request of its `group` in the commit. Counted in every commit's budget.
+   */
+  commitCost?: (req: CountRequest) => { each: CommitCost; group: string; once: CommitCost };
+}
+
+/**
+ * A request as `beforeCommit` sees it: granted (`ok`) or refused, and the end-user's committed count
+ * before it (0 before the first units of the period). Idempotent replays are not decided again.
+ */
+export interface DecidedRequest {
+  req: CountRequest;
+  ok: boolean;
+  before: number;
+}
+
+/** Mutations, key bytes and key+value bytes added to one atomic operation. */
+export interface CommitCost {
+  mutations: number;
+  keyBytes: number;
+  mutationBytes: number;
 }
 
 /** Counters of the meter's work, for tests and the benchmark. */
@@ -127,7 +155,7 @@ interface Decision {
   writes: Map<string, { key: Deno.KvKey; count: number; guardId: string }>;
   answers: { key: Deno.KvKey; answer: StoredAnswer }[];
   results: [Pending, CountResult][];
-  granted: CountRequest[];
+  decided: DecidedRequest[];
 }
 
 interface ShardState {
@@ -144,6 +172,7 @@ export class UsageMeter {
   readonly #guardCacheSize: number;
   readonly #now: () => number;
   readonly #beforeCommit?: MeterOptions["beforeCommit"];
+  readonly #commitCost?: MeterOptions["commitCost"];
 
   #queue: Pending[] = [];
   #draining: Promise<void> | null = null;
@@ -163,6 +192,7 @@ export class UsageMeter {
     this.#guardCacheSize = options.guardCacheSize ?? 65_536;
     this.#now = options.now ?? Date.now;
     this.#beforeCommit = options.beforeCommit;
+    this.#commitCost = options.commitCost;
   }
 
   /** Counts `amount` for an end-user if it fits the limit; resolves after the commit. */
@@ -234,18 +264,25 @@ export class UsageMeter {
    */
   #takeBatch(): Pending[] {
     const guards = new Set<string>();
+    const hookGroups = new Set<string>();
     let mutations = 0, keys = 0, bytes = 0, n = 0;
     for (; n < this.#queue.length && n < this.#maxBatch; n++) {
       const item = this.#queue[n];
       const newGuard = !guards.has(item.guardId);
       const guardBytes = newGuard ? 2 * keyBytes(item.guardKey) : 0;
-      const m = mutations + (item.idemKey ? 2 : 1) + (newGuard ? 1 : 0);
-      const k = keys + item.keyBytes + guardBytes;
-      const b = bytes + item.mutationBytes + guardBytes + (newGuard ? 16 : 0);
+      const hook = this.#commitCost?.(item.req);
+      const once = hook && !hookGroups.has(hook.group) ? hook.once : undefined;
+      const m = mutations + (item.idemKey ? 2 : 1) + (newGuard ? 1 : 0) +
+        (hook?.each.mutations ?? 0) + (once?.mutations ?? 0);
+      const k = keys + item.keyBytes + guardBytes + (hook?.each.keyBytes ?? 0) +
+        (once?.keyBytes ?? 0);
+      const b = bytes + item.mutationBytes + guardBytes + (newGuard ? 16 : 0) +
+        (hook?.each.mutationBytes ?? 0) + (once?.mutationBytes ?? 0);
       const over = m > COMMIT_BUDGET.mutations || k > COMMIT_BUDGET.keyBytes ||
         b > COMMIT_BUDGET.mutationBytes;
       if (over && n > 0) break;
       if (newGuard) guards.add(item.guardId);
+      if (once) hookGroups.add(hook!.group);
       mutations = m, keys = k, bytes = b;
     }
     return this.#queue.splice(0, n);
@@ -284,7 +321,7 @@ export class UsageMeter {
       for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
         if (attempt >= 2) await sleep(Math.random() * Math.min(50, 2 ** attempt));
         let result: Deno.KvCommitResult | Deno.KvCommitError;
-        let loaded: Loaded, decision: Decision;
+        let loaded: Loaded, decision: Decision, committed: (() => void) | void;
         try {
           loaded = await this.#load(groups);
           decision = this.#decide(items, loaded);
@@ -297,7 +334,7 @@ export class UsageMeter {
           for (const { key, answer } of decision.answers) {
             op.set(key, answer, { expireIn: IDEMPOTENCY_TTL_MS });
           }
-          this.#beforeCommit?.(op, decision.granted);
+          committed = this.#beforeCommit?.(op, decision.decided);
           this.#stats.commits++;
           result = await op.commit();
         } catch (error) {
@@ -316,6 +353,7 @@ export class UsageMeter {
             this.#remember(id, count, loaded.guards.get(guardId)!.epoch);
           }
           for (const [item, answer] of decision.results) item.resolve(answer);
+          committed?.();
           return;
         }
         this.#stats.conflicts++;
@@ -410,7 +448,7 @@ export class UsageMeter {
     const writes = new Map<string, { key: Deno.KvKey; count: number; guardId: string }>();
     const answers: { key: Deno.KvKey; answer: StoredAnswer }[] = [];
     const results: [Pending, CountResult][] = [];
-    const granted: CountRequest[] = [];
+    const decided: DecidedRequest[] = [];
     const now = this.#now();
 
     for (const item of items) {
@@ -436,16 +474,16 @@ export class UsageMeter {
       if (fits) {
         counts.set(item.counterId, count);
         writes.set(item.counterId, { key: item.counterKey, count, guardId: item.guardId });
-        granted.push(req);
         if (idemId !== undefined) {
           const answer = { ...result, expiresAt: now + IDEMPOTENCY_TTL_MS };
           stored.set(idemId, answer);
           answers.push({ key: item.idemKey!, answer });
         }
       }
+      decided.push({ req, ok: fits, before });
       results.push([item, result]);
     }
-    return { writes, answers, results, granted };
+    return { writes, answers, results, decided };
   }
 
   /** After a failed check: reads the guards of that commit and forgets the shards that moved. */

@@ -401,20 +401,27 @@ Deno.test("close() commits and answers every count already taken, then refuses n
   kv.close();
 });
 
-Deno.test("beforeCommit adds its mutations to the very commit that grants", async () => {
+Deno.test("beforeCommit adds its mutations to the very commit that grants or refuses", async () => {
   await using tmp = await tempKvPath();
   const kv = await Deno.openKv(tmp.path);
+  let committed = 0;
   const meter = new UsageMeter(kv, {
-    beforeCommit(op, granted) {
-      const total = granted.reduce((sum, r) => sum + r.amount, 0);
+    beforeCommit(op, decided) {
+      const total = decided.reduce((sum, d) => sum + (d.ok ? d.req.amount : 0), 0);
+      const refused = decided.filter((d) => !d.ok).length;
       if (total > 0) op.sum(["test_total"], BigInt(total));
+      if (refused > 0) op.sum(["test_refused"], BigInt(refused));
+      return () => committed++;
     },
   });
   await Promise.all(
     Array.from({ length: 300 }, (_, i) => meter.count(req(`u${i % 7}`, { limit: 20, amount: 2 }))),
   );
   const total = (await kv.get<Deno.KvU64>(["test_total"])).value?.value;
+  const refused = (await kv.get<Deno.KvU64>(["test_refused"])).value?.value;
   assert.equal(total, 7n * 20n);
+  assert.equal(refused, 300n - 7n * 10n);
+  assert.equal(committed, meter.stats.commits - meter.stats.conflicts);
   await meter.close();
   kv.close();
 });
