@@ -305,6 +305,14 @@ Deno.test({
         await snap(page, "17-not-found");
       });
 
+      await step("signing out ends the session", async () => {
+        await page.goto(`${base}/dashboard`);
+        await page.getByRole("button", { name: "Sign out" }).click();
+        await page.waitForURL(`${base}/`);
+        await page.goto(`${base}/dashboard`);
+        assert.equal(new URL(page.url()).pathname, "/sign-in");
+      });
+
       assert.deepEqual(consoleErrors, [], "the browser console stays clean");
       assert.deepEqual(failedRequests, [], "every page, script and style loads");
     } catch (error) {

@@ -206,6 +206,22 @@ Deno.test("unknown pages answer an HTML 404; API paths keep the JSON envelope", 
   }
 });
 
+Deno.test("an unexpected error answers an HTML 500 on pages and the envelope on the API", async () => {
+  await using t = await testApp({
+    deps: {
+      verifySession: () => Promise.reject(new Error("verifier exploded: secret detail")),
+    },
+  });
+  const headers = { cookie: "__session=whatever" };
+  const page = await html(await t.app.request("/dashboard", { headers }), 500);
+  assert.match(page, /Something went wrong/);
+  assert.doesNotMatch(page, /secret detail|exploded/);
+  const api = await json(await t.app.request("/dashboard/api/me", { headers }));
+  assert.equal(api.status, 500, api.text);
+  assert.equal(api.body.error.code, "internal", api.text);
+  assert.doesNotMatch(api.text, /secret detail/);
+});
+
 Deno.test("static files: ETag and 304, immutable when content-hashed, no escaping static/", async () => {
   await using t = await testApp();
   const css = await t.app.request("/static/styles.css");
