@@ -14,6 +14,7 @@ import * as dashboardSubscribe from "../routes/dashboard/api/subscribe.ts";
 import * as dashboardTiers from "../routes/dashboard/api/tiers.ts";
 import * as health from "../routes/health.ts";
 import * as openapi from "../routes/openapi.json.ts";
+import * as docs from "../routes/docs.tsx";
 import * as clientSource from "../routes/client/dream_api.ts.ts";
 import * as signInDev from "../routes/sign-in/dev.ts";
 import * as signOut from "../routes/sign-out.ts";
@@ -53,6 +54,7 @@ export function createApp(deps: Deps): Hono<AppEnv> {
   mountRoute(app, "/health", health);
   mountRoute(app, "/openapi.json", openapi);
   mountRoute(app, "/client/dream_api.ts", clientSource);
+  mountRoute(app, "/docs", docs);
   mountRoute(app, "/api/data", data, limitBody(), requireApiKey());
   mountRoute(app, "/api/usage", usage, requireApiKey());
   mountRoute(app, "/api/create-checkout", createCheckout, limitBody(), requireApiKey());

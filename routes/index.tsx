@@ -90,7 +90,9 @@ export function MarketingPage({ baseUrl }: { baseUrl: string }) {
           <h2>Everything metered pricing needs</h2>
           <p>
             Subscribe, create your platform to get an API key, define your tiers. Then call{" "}
-            <code>/api/data</code> from your backend whenever a user does something you charge for.
+            <code>/api/data</code>{" "}
+            from your backend whenever a user does something you charge for. Every call, header and
+            error code is in the <a href="/docs">API reference</a>.
           </p>
         </div>
         <div class="features">

@@ -79,6 +79,54 @@ function registrySchemas(
   return Object.fromEntries(Object.entries(schemas).map(([id, s]) => [id, clean(s)]));
 }
 
+const TIER_EXAMPLE = { id: "pro", name: "Pro", price: 29, limit: 10000, period: "month" };
+
+/**
+ * Descriptions and examples for schemas whose modules carry none (their fields are documented
+ * in comments there), applied to the generated JSON Schema by component name.
+ */
+const NOTES: Record<
+  string,
+  { description?: string; examples?: unknown[]; properties?: Record<string, string> }
+> = {
+  Tier: {
+    description: "A pricing tier. The first tier with price 0 is the default.",
+    examples: [{ ...TIER_EXAMPLE, stripePriceId: "price_1Nv0FGQ9RKHgCVdK" }],
+    properties: {
+      id: "A slug, unique among the tiers: what `X-User-Plan` names.",
+      name: "Shown to people.",
+      price: "Per period, in the currency's major unit (29 = $29); 0 for a free tier.",
+      limit: "Units per period; null for unlimited.",
+      period: "`month` (calendar month, UTC) or `day` (UTC day).",
+      stripePriceId:
+        "The tier's price in your Stripe account, set by `POST /dashboard/api/stripe/sync`.",
+    },
+  },
+  TierInput: { examples: [TIER_EXAMPLE] },
+};
+
+function annotate(schemas: Record<string, Json>): Record<string, Json> {
+  for (const [name, notes] of Object.entries(NOTES)) {
+    const schema = schemas[name];
+    if (!schema) continue;
+    if (notes.description) schema.description ??= notes.description;
+    if (notes.examples) schema.examples ??= notes.examples;
+    for (const [property, description] of Object.entries(notes.properties ?? {})) {
+      if (schema.properties?.[property]) schema.properties[property].description ??= description;
+    }
+  }
+  // The input Tier reads like the output one.
+  if (schemas.Tier && schemas.TierInput) {
+    for (
+      const [property, value] of Object.entries(schemas.Tier.properties ?? {}) as [string, Json][]
+    ) {
+      const input = schemas.TierInput.properties?.[property];
+      if (input && value.description) input.description ??= value.description;
+    }
+  }
+  return schemas;
+}
+
 /** A standalone schema (headers, query parameters) without the `$schema` marker. */
 function standalone(schema: z.ZodType, io: "input" | "output" = "input"): Json {
   return clean(z.toJSONSchema(schema, { target: "draft-2020-12", io, unrepresentable: "any" }));
@@ -237,7 +285,12 @@ function operation(route: RouteDoc, names: Names): Json {
     const required = route.bodyRequired ?? (standalone(route.body).required ?? []).length > 0;
     op.requestBody = {
       required,
-      content: { "application/json": { schema: { $ref: SCHEMA_REF(name) } } },
+      content: {
+        "application/json": {
+          schema: { $ref: SCHEMA_REF(name) },
+          ...(route.example === undefined ? {} : { example: route.example }),
+        },
+      },
     };
   }
   op.responses = {
@@ -289,13 +342,20 @@ export function buildOpenApi(
         'Your backend calls `POST /api/data` for each billable action of one of your end-users; dream-api counts it exactly against the end-user\'s plan and answers the usage, or 429 when the limit is reached. End-users upgrade through Checkout in your own Stripe account, and their limits follow at once.\n\nEvery error is `{"success":false,"error":{"code","message"}}`; the code decides the HTTP status.',
     },
     servers: [{ url: options.publicUrl, description: "This dream-api server" }],
+    // Every error code with its status and meaning, for readers and generators alike.
+    "x-error-codes": (Object.keys(ERROR_STATUS) as ErrorCode[]).map((code) => ({
+      code,
+      status: ERROR_STATUS[code],
+      meaning: ERROR_DOCS[code].meaning,
+      example: ERROR_DOCS[code].example,
+    })),
     tags: TAGS.map((t) => ({ ...t })),
     paths,
     components: {
-      schemas: {
+      schemas: annotate({
         ...registrySchemas(output, "output"),
         ...registrySchemas(input, "input"),
-      },
+      }),
       parameters: Object.fromEntries(
         Object.entries(REQUEST_HEADERS).map(([name, h]) => [name, {
           name,

@@ -3,7 +3,7 @@
  * Typed as a record over `ErrorCode`: a code added to `lib/errors.ts` without a line here fails
  * type-checking, so the reference can never miss one.
  */
-import type { ErrorCode } from "../errors.ts";
+import { type ErrorCode, UNAUTHORIZED_MESSAGE } from "../errors.ts";
 
 export interface ErrorDoc {
   /** When the API answers with this code. */
@@ -21,7 +21,7 @@ export const ERROR_DOCS: Record<ErrorCode, ErrorDoc> = {
   unauthorized: {
     meaning:
       "No credentials, or they are wrong, revoked or expired. One message for every cause, so keys cannot be probed.",
-    example: "Missing or invalid API key. Send it as 'Authorization: Bearer dk_…'.",
+    example: UNAUTHORIZED_MESSAGE,
   },
   subscription_required: {
     meaning: "Configuring a platform needs an active or trialing dream-api subscription.",
@@ -47,7 +47,8 @@ export const ERROR_DOCS: Record<ErrorCode, ErrorDoc> = {
   },
   stripe_not_connected: {
     meaning: "The platform has not connected its Stripe account yet.",
-    example: "This platform has not connected Stripe yet.",
+    example:
+      "This platform has not connected its Stripe account yet; its founder does so in the dashboard.",
   },
   payload_too_large: {
     meaning: "The request body is over 16 KiB.",

@@ -40,6 +40,7 @@ export const ROUTES: RouteDoc[] = [
     auth: "apiKey",
     headers: ["X-User-Id", "X-User-Plan", "Idempotency-Key"],
     body: TrackBodySchema,
+    example: { amount: 1 },
     responses: {
       200: {
         description: "Counted. The usage after this call.",
@@ -84,6 +85,12 @@ export const ROUTES: RouteDoc[] = [
     auth: "apiKey",
     headers: ["X-User-Id", "Idempotency-Key"],
     body: CreateCheckoutBodySchema,
+    example: {
+      tier: "pro",
+      successUrl: "https://app.example.com/billing/done",
+      cancelUrl: "https://app.example.com/billing",
+      email: "ada@example.com",
+    },
     bodyRequired: true,
     responses: {
       200: { description: "Send the end-user to `url`.", schema: CheckoutResponseSchema },
@@ -100,6 +107,7 @@ export const ROUTES: RouteDoc[] = [
     auth: "apiKey",
     headers: ["X-User-Id", "Idempotency-Key"],
     body: CustomerPortalBodySchema,
+    example: { returnUrl: "https://app.example.com/account" },
     bodyRequired: true,
     responses: {
       200: { description: "Send the end-user to `url`.", schema: PortalResponseSchema },
@@ -138,6 +146,7 @@ export const ROUTES: RouteDoc[] = [
       "Creates your platform with the default tiers (`free`, 100 a month) and answers its API key: the only time the key is shown.",
     auth: "session",
     body: CreatePlatformBodySchema,
+    example: { name: "Acme Notes" },
     responses: {
       201: { description: "Created; store the key now.", schema: PlatformCreatedResponseSchema },
     },
@@ -152,6 +161,7 @@ export const ROUTES: RouteDoc[] = [
       "Issues a new API key. The previous key keeps working for `graceSeconds` (default 0: it stops at once), so you can deploy the new one first.",
     auth: "session",
     body: RotateKeyBodySchema,
+    example: { graceSeconds: 3600 },
     responses: { 201: { description: "The new key, shown once.", schema: ApiKeyResponseSchema } },
     errors: ["invalid_request", "subscription_required", "not_found"],
   },
@@ -164,6 +174,13 @@ export const ROUTES: RouteDoc[] = [
       "Replaces your platform's tiers. The first tier with price 0 is the default for end-users without a plan. Field-level problems come back in `error.details`.",
     auth: "session",
     body: PutTiersBodySchema,
+    example: {
+      tiers: [
+        { id: "free", name: "Free", price: 0, limit: 100, period: "month" },
+        { id: "pro", name: "Pro", price: 29, limit: 10000, period: "month" },
+        { id: "unlimited", name: "Unlimited", price: 99, limit: null, period: "month" },
+      ],
+    },
     bodyRequired: true,
     responses: { 200: { description: "The tiers as saved.", schema: TiersResponseSchema } },
     errors: ["invalid_request", "subscription_required", "not_found", "unavailable"],
@@ -177,6 +194,7 @@ export const ROUTES: RouteDoc[] = [
       "Checks the secret key with a real Stripe call, then stores it encrypted. It is never returned again beyond its last 4 characters.",
     auth: "session",
     body: ConnectStripeBodySchema,
+    example: { secretKey: "sk_test_51Nv0FGQ9RKHgCVdKexample" },
     bodyRequired: true,
     responses: {
       200: { description: "Connected.", schema: StripeConnectedResponseSchema },

@@ -66,6 +66,8 @@ export interface RouteDoc {
   query?: z.ZodObject;
   /** The JSON body schema the handler validates with (`readJson(c, schema)`). */
   body?: z.ZodType;
+  /** An example body, shown in `/docs` (checked against `body` by the OpenAPI tests). */
+  example?: unknown;
   /** Whether the body may be omitted (an empty body counts as `{}`). Default: optional when every field is. */
   bodyRequired?: boolean;
   /** Success and special responses by status (`200`, `201`, `429` …). */

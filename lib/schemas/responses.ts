@@ -158,7 +158,10 @@ export const PlatformCreatedResponseSchema = z.object({
   platformId: z.string(),
   apiKey: z.string().meta({ description: "The secret API key, shown this once." }),
 }).meta({
-  examples: [{ platformId: "plt_8f3k2m9q", apiKey: "dk_live_Xy…(43 characters)" }],
+  examples: [{
+    platformId: "plt_8f3k2m9q",
+    apiKey: "dk_live_c2hvd24gb25jZS1zdG9yZS1pdC1zYWZlbHktbm93LXBsZWFzZQ",
+  }],
 });
 
 /** `POST /dashboard/api/keys` (201). */

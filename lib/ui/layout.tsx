@@ -57,6 +57,7 @@ export function Shell({ title, description, dashboard, width = "normal", childre
                 <nav class="site-nav" aria-label="Site">
                   <a href="/#how">How it works</a>
                   <a href="/#pricing">Pricing</a>
+                  <a href="/docs">API docs</a>
                 </nav>
               )}
             <div class="topbar-end">
@@ -93,6 +94,7 @@ function DashboardNav({ active }: { active: DashboardSection | null }) {
           {item.label}
         </a>
       ))}
+      <a href="/docs">API docs</a>
     </nav>
   );
 }

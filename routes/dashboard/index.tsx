@@ -10,7 +10,6 @@ import type { MeBody } from "../../lib/founders/me.ts";
 import {
   Badge,
   Card,
-  CodeBlock,
   CopyField,
   KeyValues,
   KV,
@@ -18,9 +17,10 @@ import {
   PageHeader,
   SubscriptionBadge,
 } from "../../lib/ui/components.tsx";
-import { canConfigure, founderView, quickStart, TiersTable } from "../../lib/ui/dashboard.tsx";
+import { canConfigure, founderView, TiersTable } from "../../lib/ui/dashboard.tsx";
 import { Island } from "../../lib/ui/island.tsx";
 import { Shell } from "../../lib/ui/layout.tsx";
+import { QuickStart } from "../../lib/ui/quick_start.tsx";
 import { renderPage } from "../../lib/ui/render.tsx";
 import { type PeriodUsage, usageSummary } from "../../lib/ui/usage_summary.ts";
 
@@ -147,7 +147,12 @@ export function OverviewPage(
             </Card>
 
             <Card title="Quick start" id="quick-start">
-              <QuickStart baseUrl={baseUrl} keyPrefix={platform.keyPrefix} view={view} />
+              <QuickStart
+                baseUrl={baseUrl}
+                platformId={platform.platformId}
+                keyPrefix={platform.keyPrefix}
+                tiers={platform.tiers}
+              />
             </Card>
 
             <RecentUsage usage={usage} />
@@ -199,24 +204,6 @@ function Step({ n, done, children }: { n: number; done: boolean; children: Compo
       <span class="step-dot">{done ? "✓" : n}</span>
       <span class="step-text">{children}</span>
     </li>
-  );
-}
-
-function QuickStart(
-  { baseUrl, keyPrefix, view }: { baseUrl: string; keyPrefix: string; view: MeBody },
-) {
-  const { track, usage } = quickStart(baseUrl, keyPrefix, view.platform?.tiers ?? []);
-  return (
-    <>
-      <p class="muted">
-        Call this from your backend each time a user does something you meter. Replace{" "}
-        <code>{keyPrefix}</code>{" "}
-        with your full key (shown once when it was created; roll a new one in{" "}
-        <a href="/dashboard/settings">Settings</a> if it is lost).
-      </p>
-      <CodeBlock code={track} label="Count one unit" />
-      <CodeBlock code={usage} label="Read usage without counting" />
-    </>
   );
 }
 

@@ -8,6 +8,7 @@ import { Ajv2020 } from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
 import { ERROR_STATUS } from "../../lib/errors.ts";
 import { buildOpenApi, openApiPath } from "../../lib/openapi/document.ts";
+import { ROUTES } from "../../lib/openapi/routes.ts";
 import {
   founderHeaders,
   json,
@@ -177,6 +178,40 @@ Deno.test("the error envelope lists every error code of lib/errors.ts, and the h
   // Request bodies come from the handlers' own schemas: the default of `amount` is there.
   assert.equal(doc.components.schemas.TrackBody.properties.amount.default, 1);
   assert.equal(doc.components.schemas.TrackBody.properties.amount.maximum, 1_000_000);
+});
+
+Deno.test("every example in the document passes the schema it illustrates", () => {
+  const doc = buildOpenApi({ publicUrl: "http://localhost:8000" });
+  // Request examples go through the handler's own zod schema.
+  for (const route of ROUTES) {
+    if (route.example === undefined) continue;
+    const parsed = route.body!.safeParse(route.example);
+    assert.ok(
+      parsed.success,
+      `${route.method} ${route.path}: ${JSON.stringify(parsed.error?.issues)}`,
+    );
+  }
+  assert.ok(
+    ROUTES.filter((r) => r.body).every((r) => r.example !== undefined),
+    "every body has one",
+  );
+  // Schema examples go through the document's JSON Schema.
+  const ajv = new Ajv2020({ strict: false, allErrors: true });
+  addFormats.default(ajv);
+  const base = "https://dream-api.test/openapi.json";
+  ajv.addSchema({ $id: base, components: { schemas: doc.components.schemas } });
+  let checked = 0;
+  for (const [name, schema] of Object.entries(doc.components.schemas) as [string, Json][]) {
+    for (const example of schema.examples ?? []) {
+      const validate = ajv.compile({ $ref: `${base}#/components/schemas/${name}` });
+      assert.ok(validate(example), `${name}: ${JSON.stringify(validate.errors)}`);
+      checked++;
+    }
+  }
+  assert.ok(checked >= 5, `only ${checked} schema examples`);
+  for (const entry of doc["x-error-codes"]) {
+    assert.equal(entry.status, ERROR_STATUS[entry.code as keyof typeof ERROR_STATUS]);
+  }
 });
 
 Deno.test("the tenant API's real answers match the document (200, 429, 400, 401, 413)", async () => {
