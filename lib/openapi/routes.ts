@@ -81,7 +81,7 @@ export const ROUTES: RouteDoc[] = [
     tag: "End-user billing",
     summary: "Open Checkout for an end-user's upgrade",
     description:
-      "Creates a Checkout Session in your Stripe account for a paid tier (its `stripePriceId`, set by syncing your tiers), reusing the end-user's Stripe customer when one is known. When the end-user completes it, their plan becomes that tier at once. A retry with the same `Idempotency-Key` returns the same session.",
+      "Creates a Checkout Session in your Stripe account for a paid tier (its `stripePriceId`, set by syncing your tiers), reusing the end-user's Stripe customer when one is known. When the end-user completes it, their plan becomes that tier at once. A retry with the same `Idempotency-Key` returns the same session; 409 `conflict` when the end-user already pays (send them to the portal) or the key was used with another body.",
     auth: "apiKey",
     headers: ["X-User-Id", "Idempotency-Key"],
     body: CreateCheckoutBodySchema,
@@ -95,7 +95,7 @@ export const ROUTES: RouteDoc[] = [
     responses: {
       200: { description: "Send the end-user to `url`.", schema: CheckoutResponseSchema },
     },
-    errors: ["invalid_request", "stripe_not_connected", "stripe_error"],
+    errors: ["invalid_request", "conflict", "stripe_not_connected", "stripe_error"],
   },
   {
     method: "post",
@@ -112,7 +112,7 @@ export const ROUTES: RouteDoc[] = [
     responses: {
       200: { description: "Send the end-user to `url`.", schema: PortalResponseSchema },
     },
-    errors: ["invalid_request", "not_found", "stripe_not_connected", "stripe_error"],
+    errors: ["invalid_request", "not_found", "conflict", "stripe_not_connected", "stripe_error"],
   },
 
   // ── Founders' API ─────────────────────────────────────────────────────────────────────────
