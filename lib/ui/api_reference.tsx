@@ -279,153 +279,154 @@ try {
 }`;
 
   return (
-    <div class="docs">
-      <nav class="docs-toc" aria-label="API reference">
-        <p class="docs-toc-title">Reference</p>
-        <a href="#start">Getting started</a>
-        <a href="#auth">Authentication</a>
-        <a href="#errors">Errors</a>
-        <a href="#headers">Headers</a>
-        {groups.map(({ tag, operations }) => (
-          <>
-            <p class="docs-toc-title">{tag.name}</p>
-            {operations.map(({ method, path, op }) => (
-              <a href={`#${op.operationId}`}>
-                <span class={`docs-toc-method docs-m-${method}`}>{method.toUpperCase()}</span>
-                {path}
-              </a>
-            ))}
-          </>
-        ))}
-      </nav>
-
-      <div class="docs-main stack-lg">
-        <div class="page-header">
-          <div>
-            <h1>API reference</h1>
-            <p class="lead">{doc.info.summary}</p>
-          </div>
-          <div class="page-actions">
-            <a class="btn btn-secondary btn-sm" href="/openapi.json">OpenAPI 3.1 (JSON)</a>
-            <a class="btn btn-ghost btn-sm" href="/client/dream_api.ts">TypeScript client</a>
-          </div>
+    <>
+      <div class="page-header">
+        <div>
+          <h1>API reference</h1>
+          <p class="lead">{doc.info.summary}</p>
         </div>
-
-        <Section id="start" title="Getting started">
-          <div class="docs-prose">
-            <Prose text={doc.info.description} />
-            <p>
-              Base URL: <code>{doc.servers[0].url}</code>. Version {doc.info.version}.
-            </p>
-          </div>
-          <CodeBlock code={firstCall} label="Count one unit for an end-user" />
-          <p class="docs-prose">
-            Or use the typed client (no dependencies beyond{" "}
-            <code>fetch</code>; Deno, Node 20+, Bun, edge). It retries lost answers safely with an
-            {" "}
-            <code>Idempotency-Key</code>.
-          </p>
-          <CodeBlock code={clientExample} label="TypeScript" language="ts" />
-        </Section>
-
-        <Section id="auth" title="Authentication">
-          <dl class="kv docs-kv">
-            {Object.entries(doc.components.securitySchemes).map((
-              [name, scheme]: [string, Json],
-            ) => (
-              <>
-                <dt id={`auth-${name}`}>
-                  <code>{name}</code>
-                </dt>
-                <dd>
-                  <p class="small muted">
-                    {scheme.type === "http"
-                      ? `Authorization: Bearer (${scheme.bearerFormat})`
-                      : `Cookie ${scheme.name}`}
-                  </p>
-                  <Prose text={scheme.description} />
-                </dd>
-              </>
-            ))}
-          </dl>
-        </Section>
-
-        <Section id="errors" title="Errors">
-          <div class="docs-prose">
-            <p>
-              Every error has one shape; the <code>code</code> decides the HTTP status.
-            </p>
-          </div>
-          <FieldsTable rows={fields(doc, envelope)} caption="Error envelope" />
-          <div class="table-wrap">
-            <table class="docs-table" data-testid="error-codes">
-              <thead>
-                <tr>
-                  <th>Code</th>
-                  <th class="num">Status</th>
-                  <th>When</th>
-                </tr>
-              </thead>
-              <tbody>
-                {errorCodes.map((e) => (
-                  <tr id={`error-${e.code}`}>
-                    <td>
-                      <code>{e.code}</code>
-                    </td>
-                    <td class="num">{e.status}</td>
-                    <td class="docs-desc">
-                      <Prose text={e.meaning} />
-                      <p class="muted small">“{e.example}”</p>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        </Section>
-
-        <Section id="headers" title="Headers">
-          <h4>Request</h4>
-          <dl class="kv docs-kv">
-            {Object.values(doc.components.parameters).map((p: Json) => (
-              <>
-                <dt id={`header-${p.name}`}>
-                  <code>{p.name}</code>
-                  {p.required && <span class="docs-required">required</span>}
-                </dt>
-                <dd>
-                  <Prose text={p.description} />
-                </dd>
-              </>
-            ))}
-          </dl>
-          <h4>Response</h4>
-          <dl class="kv docs-kv">
-            {Object.entries(doc.components.headers).map(([name, h]: [string, Json]) => (
-              <>
-                <dt id={`header-${name}`}>
-                  <code>{name}</code>
-                </dt>
-                <dd>
-                  <Prose text={h.description} />
-                </dd>
-              </>
-            ))}
-          </dl>
-        </Section>
-
-        {groups.map(({ tag, operations }) => (
-          <div class="stack" id={`tag-${tag.name.toLowerCase().replace(/[^a-z]+/g, "-")}`}>
-            <div class="section-head docs-tag">
-              <h2>{tag.name}</h2>
-              <Prose text={tag.description} />
-            </div>
-            {operations.map((operation) => (
-              <OperationView doc={doc} operation={operation} baseUrl={baseUrl} />
-            ))}
-          </div>
-        ))}
+        <div class="page-actions">
+          <a class="btn btn-secondary btn-sm" href="/openapi.json">OpenAPI 3.1 (JSON)</a>
+          <a class="btn btn-ghost btn-sm" href="/client/dream_api.ts">TypeScript client</a>
+        </div>
       </div>
-    </div>
+      <div class="docs">
+        <nav class="docs-toc" aria-label="API reference">
+          <p class="docs-toc-title">Reference</p>
+          <a href="#start">Getting started</a>
+          <a href="#auth">Authentication</a>
+          <a href="#errors">Errors</a>
+          <a href="#headers">Headers</a>
+          {groups.map(({ tag, operations }) => (
+            <>
+              <p class="docs-toc-title">{tag.name}</p>
+              {operations.map(({ method, path, op }) => (
+                <a href={`#${op.operationId}`}>
+                  <span class={`docs-toc-method docs-m-${method}`}>{method.toUpperCase()}</span>
+                  {path}
+                </a>
+              ))}
+            </>
+          ))}
+        </nav>
+
+        <div class="docs-main stack-lg">
+          <Section id="start" title="Getting started">
+            <div class="docs-prose">
+              <Prose text={doc.info.description} />
+              <p>
+                Base URL: <code>{doc.servers[0].url}</code>. Version {doc.info.version}.
+              </p>
+            </div>
+            <CodeBlock code={firstCall} label="Count one unit for an end-user" />
+            <p class="docs-prose">
+              Or use the typed client (no dependencies beyond{" "}
+              <code>fetch</code>; Deno, Node 20+, Bun, edge). It retries lost answers safely with an
+              {" "}
+              <code>Idempotency-Key</code>.
+            </p>
+            <CodeBlock code={clientExample} label="TypeScript" language="ts" />
+          </Section>
+
+          <Section id="auth" title="Authentication">
+            <dl class="kv docs-kv">
+              {Object.entries(doc.components.securitySchemes).map((
+                [name, scheme]: [string, Json],
+              ) => (
+                <>
+                  <dt id={`auth-${name}`}>
+                    <code>{name}</code>
+                  </dt>
+                  <dd>
+                    <p class="small muted">
+                      {scheme.type === "http"
+                        ? `Authorization: Bearer (${scheme.bearerFormat})`
+                        : `Cookie ${scheme.name}`}
+                    </p>
+                    <Prose text={scheme.description} />
+                  </dd>
+                </>
+              ))}
+            </dl>
+          </Section>
+
+          <Section id="errors" title="Errors">
+            <div class="docs-prose">
+              <p>
+                Every error has one shape; the <code>code</code> decides the HTTP status.
+              </p>
+            </div>
+            <FieldsTable rows={fields(doc, envelope)} caption="Error envelope" />
+            <div class="table-wrap">
+              <table class="docs-table" data-testid="error-codes">
+                <thead>
+                  <tr>
+                    <th>Code</th>
+                    <th class="num">Status</th>
+                    <th>When</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {errorCodes.map((e) => (
+                    <tr id={`error-${e.code}`}>
+                      <td>
+                        <code>{e.code}</code>
+                      </td>
+                      <td class="num">{e.status}</td>
+                      <td class="docs-desc">
+                        <Prose text={e.meaning} />
+                        <p class="muted small">“{e.example}”</p>
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          </Section>
+
+          <Section id="headers" title="Headers">
+            <h4>Request</h4>
+            <dl class="kv docs-kv">
+              {Object.values(doc.components.parameters).map((p: Json) => (
+                <>
+                  <dt id={`header-${p.name}`}>
+                    <code>{p.name}</code>
+                    {p.required && <span class="docs-required">required</span>}
+                  </dt>
+                  <dd>
+                    <Prose text={p.description} />
+                  </dd>
+                </>
+              ))}
+            </dl>
+            <h4>Response</h4>
+            <dl class="kv docs-kv">
+              {Object.entries(doc.components.headers).map(([name, h]: [string, Json]) => (
+                <>
+                  <dt id={`header-${name}`}>
+                    <code>{name}</code>
+                  </dt>
+                  <dd>
+                    <Prose text={h.description} />
+                  </dd>
+                </>
+              ))}
+            </dl>
+          </Section>
+
+          {groups.map(({ tag, operations }) => (
+            <div class="stack" id={`tag-${tag.name.toLowerCase().replace(/[^a-z]+/g, "-")}`}>
+              <div class="section-head docs-tag">
+                <h2>{tag.name}</h2>
+                <Prose text={tag.description} />
+              </div>
+              {operations.map((operation) => (
+                <OperationView doc={doc} operation={operation} baseUrl={baseUrl} />
+              ))}
+            </div>
+          ))}
+        </div>
+      </div>
+    </>
   );
 }
