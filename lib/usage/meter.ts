@@ -13,6 +13,9 @@
  * commit, forgets the shards that moved, and retries.
  *
  * Every process writing one KV must use the same `shards` count: the shard decides the guard.
+ *
+ * On a local KV file, pass a second handle of the same file as `reads`: one handle runs its
+ * operations one after the other, so a read on the writing handle waits behind a commit's fsync.
  */
 import { keys } from "../kv/keys.ts";
 import { isTransientKvError } from "../kv/retry.ts";
@@ -63,8 +66,14 @@ const COMMIT_BUDGET = { mutations: 900, keyBytes: 64 * 1024, mutationBytes: 640 
 const ANSWER_BYTES = 512;
 
 export interface MeterOptions {
-  /** Guard shards per platform. More shards: fewer conflicts between processes. Same in every process. */
+  /**
+   * Guard shards per platform (default 8): more shards, fewer conflicts between processes; at most
+   * 10, one platform's batch is one commit (10 checks), and each commit costs a file KV an fsync.
+   * The same in every process.
+   */
   shards?: number;
+  /** A second handle on the same KV for reads (never `:memory:`: that would be another database). */
+  reads?: Deno.Kv;
   /** Most requests committed in one batch. */
   maxBatch?: number;
   /** Most end-user counters remembered in memory. */
@@ -166,6 +175,7 @@ interface ShardState {
 /** Exact, batched usage counting over one Deno KV. One instance per process. */
 export class UsageMeter {
   readonly #kv: Deno.Kv;
+  readonly #reads: Deno.Kv;
   readonly #shards: number;
   readonly #maxBatch: number;
   readonly #cacheSize: number;
@@ -183,10 +193,15 @@ export class UsageMeter {
   /** counter id → count, valid while `epoch` equals its guard's epoch. Insertion order is LRU order. */
   readonly #counts = new Map<string, { count: number; epoch: number }>();
   readonly #stats: MeterStats = { commits: 0, conflicts: 0, reads: 0 };
+  /** platform id → its guard keys and ids by shard (built once: the hot path allocates less) */
+  readonly #guardKeys = new Map<string, { key: Deno.KvKey; id: string }[]>();
+  /** period key → its ISO bounds, as answered */
+  readonly #periodBounds = new Map<string, { start: string; end: string }>();
 
   constructor(kv: Deno.Kv, options: MeterOptions = {}) {
     this.#kv = kv;
-    this.#shards = options.shards ?? 16;
+    this.#reads = options.reads ?? kv;
+    this.#shards = options.shards ?? 8;
     this.#maxBatch = options.maxBatch ?? 400;
     this.#cacheSize = options.cacheSize ?? 100_000;
     this.#guardCacheSize = options.guardCacheSize ?? 65_536;
@@ -199,7 +214,7 @@ export class UsageMeter {
   count(req: CountRequest): Promise<CountResult> {
     if (this.#closed) return Promise.reject(new MeterClosedError());
     const counterKey = keys.usage(req.platformId, req.period.key, req.userId);
-    const guardKey = keys.usageShard(req.platformId, shardOf(req.userId, this.#shards));
+    const guard = this.#guardOf(req.platformId, req.userId);
     const idemKey = req.idempotencyKey === undefined
       ? undefined
       : keys.idempotency(req.platformId, req.userId, req.idempotencyKey);
@@ -210,8 +225,8 @@ export class UsageMeter {
         req,
         counterKey,
         counterId: idOf(counterKey),
-        guardKey,
-        guardId: idOf(guardKey),
+        guardKey: guard.key,
+        guardId: guard.id,
         idemKey,
         idemId: idemKey && idOf(idemKey),
         keyBytes: counterBytes + idemBytes,
@@ -225,7 +240,7 @@ export class UsageMeter {
 
   /** The end-user's committed count in a period (a strongly consistent read). */
   async read(platformId: string, period: Period, userId: string): Promise<number> {
-    const entry = await this.#kv.get<number>(keys.usage(platformId, period.key, userId));
+    const entry = await this.#reads.get<number>(keys.usage(platformId, period.key, userId));
     return entry.value ?? 0;
   }
 
@@ -403,7 +418,7 @@ export class UsageMeter {
           chunks.push([g.guardKey, ...wanted.slice(i, i + KV_LIMITS.readKeys - 1)]);
         }
         this.#stats.reads += chunks.length;
-        const reads = await Promise.all(chunks.map((chunk) => this.#kv.getMany(chunk)));
+        const reads = await Promise.all(chunks.map((chunk) => this.#reads.getMany(chunk)));
         const stamp = reads[0][0].versionstamp;
         // Chunks read at different guard versions may mix counts from before and after a write.
         // (After MAX_ATTEMPTS it goes on: the commit's check then fails and the shard is re-read.)
@@ -469,7 +484,7 @@ export class UsageMeter {
         count,
         limit: req.limit,
         plan: req.plan,
-        period: { start: req.period.start.toISOString(), end: req.period.end.toISOString() },
+        period: this.#boundsOf(req.period),
       };
       if (fits) {
         counts.set(item.counterId, count);
@@ -489,7 +504,7 @@ export class UsageMeter {
   /** After a failed check: reads the guards of that commit and forgets the shards that moved. */
   async #refreshGuards(groups: ShardGroup[]): Promise<void> {
     this.#stats.reads++;
-    const entries = await this.#kv.getMany(groups.map((g) => g.guardKey));
+    const entries = await this.#reads.getMany(groups.map((g) => g.guardKey));
     groups.forEach((g, i) => {
       const state = this.#guards.get(g.guardId);
       if (!state || state.versionstamp !== entries[i].versionstamp) {
@@ -499,6 +514,29 @@ export class UsageMeter {
         });
       }
     });
+  }
+
+  #guardOf(platformId: string, userId: string): { key: Deno.KvKey; id: string } {
+    let guards = this.#guardKeys.get(platformId);
+    if (!guards) {
+      if (this.#guardKeys.size >= 10_000) this.#guardKeys.clear();
+      guards = Array.from({ length: this.#shards }, (_, shard) => {
+        const key = keys.usageShard(platformId, shard);
+        return { key, id: idOf(key) };
+      });
+      this.#guardKeys.set(platformId, guards);
+    }
+    return guards[shardOf(userId, this.#shards)];
+  }
+
+  #boundsOf(period: Period): { start: string; end: string } {
+    let bounds = this.#periodBounds.get(period.key);
+    if (!bounds) {
+      if (this.#periodBounds.size >= 64) this.#periodBounds.clear();
+      bounds = Object.freeze({ start: period.start.toISOString(), end: period.end.toISOString() });
+      this.#periodBounds.set(period.key, bounds);
+    }
+    return bounds;
   }
 
   /** The known state of a guard, marked as recently used. */

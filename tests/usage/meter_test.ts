@@ -243,47 +243,55 @@ Deno.test("idempotency across a period boundary stays once when two meters race 
   kv2.close();
 });
 
-Deno.test("two meters on two handles of one KV file grant exactly the limit and count every grant", async () => {
-  await using tmp = await tempKvPath();
-  const kv1 = await Deno.openKv(tmp.path);
-  const kv2 = await Deno.openKv(tmp.path);
-  const meters = [new UsageMeter(kv1), new UsageMeter(kv2)];
-  const random = prng(2);
-  const requests = Array.from(
-    { length: 4000 },
-    (_, i) =>
-      i % 2 === 0
-        ? req("hot", { limit: 700 })
-        : req(`spread-${Math.floor(random() * 200)}`, { limit: null }),
-  );
-  const results = await Promise.all(
-    requests.map((r, i) => meters[Math.floor(random() * 2)].count(r).then((res) => ({ i, res }))),
-  );
-  const hot = results.filter(({ i }) => requests[i].userId === "hot").map(({ res }) => res);
-  assert.equal(hot.filter((r) => r.ok).length, 700);
-  assert.deepEqual(
-    hot.filter((r) => r.ok).map((r) => r.count).sort((a, b) => a - b),
-    Array.from({ length: 700 }, (_, i) => i + 1),
-    "every granted count value appears exactly once across both meters",
-  );
-  assert.equal(await usageIn(kv1, "hot"), 700);
-  const spread = new Map<string, CountResult[]>();
-  for (const { i, res } of results) {
-    if (requests[i].userId === "hot") continue;
-    spread.set(requests[i].userId, [...spread.get(requests[i].userId) ?? [], res]);
-  }
-  for (const [userId, rs] of spread) {
-    assert.equal(await usageIn(kv2, userId), rs.length, userId);
-    assert.deepEqual(
-      rs.map((r) => r.count).sort((a, b) => a - b),
-      Array.from({ length: rs.length }, (_, i) => i + 1),
-      userId,
+for (const readHandles of [false, true]) {
+  const how = readHandles ? ", each reading through a handle of its own" : "";
+  Deno.test(`two meters on two handles of one KV file${how} grant exactly the limit and count every grant`, async () => {
+    await using tmp = await tempKvPath();
+    const kv1 = await Deno.openKv(tmp.path);
+    const kv2 = await Deno.openKv(tmp.path);
+    const readers = readHandles ? [await Deno.openKv(tmp.path), await Deno.openKv(tmp.path)] : [];
+    const meters = [
+      new UsageMeter(kv1, { reads: readers[0] }),
+      new UsageMeter(kv2, { reads: readers[1] }),
+    ];
+    const random = prng(2);
+    const requests = Array.from(
+      { length: 4000 },
+      (_, i) =>
+        i % 2 === 0
+          ? req("hot", { limit: 700 })
+          : req(`spread-${Math.floor(random() * 200)}`, { limit: null }),
     );
-  }
-  for (const m of meters) await m.close();
-  kv1.close();
-  kv2.close();
-});
+    const results = await Promise.all(
+      requests.map((r, i) => meters[Math.floor(random() * 2)].count(r).then((res) => ({ i, res }))),
+    );
+    const hot = results.filter(({ i }) => requests[i].userId === "hot").map(({ res }) => res);
+    assert.equal(hot.filter((r) => r.ok).length, 700);
+    assert.deepEqual(
+      hot.filter((r) => r.ok).map((r) => r.count).sort((a, b) => a - b),
+      Array.from({ length: 700 }, (_, i) => i + 1),
+      "every granted count value appears exactly once across both meters",
+    );
+    assert.equal(await usageIn(kv1, "hot"), 700);
+    const spread = new Map<string, CountResult[]>();
+    for (const { i, res } of results) {
+      if (requests[i].userId === "hot") continue;
+      spread.set(requests[i].userId, [...spread.get(requests[i].userId) ?? [], res]);
+    }
+    for (const [userId, rs] of spread) {
+      assert.equal(await usageIn(kv2, userId), rs.length, userId);
+      assert.deepEqual(
+        rs.map((r) => r.count).sort((a, b) => a - b),
+        Array.from({ length: rs.length }, (_, i) => i + 1),
+        userId,
+      );
+    }
+    for (const m of meters) await m.close();
+    kv1.close();
+    kv2.close();
+    for (const r of readers) r.close();
+  });
+}
 
 Deno.test("a meter whose cached counts went stale notices the other meter's writes", async () => {
   await using tmp = await tempKvPath();
