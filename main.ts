@@ -1,5 +1,7 @@
 /** dream-api's entry point: read the config, open KV, build the app, serve, drain on shutdown. */
 import { ConfigError, readConfig } from "./fresh.config.ts";
+import { UsageRecorder } from "./lib/analytics/recorder.ts";
+import { SnapshotCache } from "./lib/analytics/snapshot.ts";
 import { createApp } from "./lib/app.ts";
 import { createFounderAuth, devSignInEnabled, loadDevKeyPair } from "./lib/auth/clerk.ts";
 import { TenantCache } from "./lib/auth/tenant_cache.ts";
@@ -41,7 +43,9 @@ const kv = await openKv(config.kvPath);
 // A second handle for the hot path's reads: a handle runs its operations in turn, so on a KV file
 // a read would wait behind a commit's fsync. (`:memory:` opened twice is two databases.)
 const reads = config.kvPath === ":memory:" ? kv : await openKv(config.kvPath);
-const meter = new UsageMeter(kv, { reads });
+// Usage analytics ride in the meter's own commits (no extra round trip on the hot path).
+const recorder = new UsageRecorder({ now: () => new Date() });
+const meter = new UsageMeter(kv, { ...recorder.meterOptions(), reads });
 const tenants = new TenantCache(reads, { ttlMs: config.cacheTtlMs });
 const stripeFor = createStripeFactory({ apiUrl: config.stripe.apiUrl });
 // Development keeps its generated keys under .data/ so sessions and sealed secrets survive restarts;
@@ -65,6 +69,7 @@ const app = createApp({
   verifySession,
   devSigner,
   secrets,
+  usageSnapshots: new SnapshotCache(),
   endUserPlans: new EndUserPlanCache(reads, { ttlMs: config.cacheTtlMs }),
 });
 

@@ -12,6 +12,9 @@ import * as dashboardStripe from "../routes/dashboard/api/stripe.ts";
 import * as dashboardStripeSync from "../routes/dashboard/api/stripe/sync.ts";
 import * as dashboardSubscribe from "../routes/dashboard/api/subscribe.ts";
 import * as dashboardTiers from "../routes/dashboard/api/tiers.ts";
+import * as dashboardTiersPreview from "../routes/dashboard/api/tiers/preview.ts";
+import * as dashboardUsage from "../routes/dashboard/api/usage.ts";
+import * as dashboardUsageCsv from "../routes/dashboard/api/usage.csv.ts";
 import * as health from "../routes/health.ts";
 import * as openapi from "../routes/openapi.json.ts";
 import * as docs from "../routes/docs.tsx";
@@ -72,6 +75,9 @@ export function createApp(deps: Deps): Hono<AppEnv> {
   mountRoute(app, "/dashboard/api/platform", dashboardPlatform, ...config);
   mountRoute(app, "/dashboard/api/keys", dashboardKeys, ...config);
   mountRoute(app, "/dashboard/api/tiers", dashboardTiers, ...config);
+  mountRoute(app, "/dashboard/api/tiers/preview", dashboardTiersPreview, ...config);
+  mountRoute(app, "/dashboard/api/usage", dashboardUsage, ...config);
+  mountRoute(app, "/dashboard/api/usage.csv", dashboardUsageCsv, ...config);
   mountRoute(app, "/dashboard/api/stripe", dashboardStripe, ...config);
   mountRoute(app, "/dashboard/api/stripe/sync", dashboardStripeSync, ...config);
   // dream-api's own Stripe account: founders' subscriptions.

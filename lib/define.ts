@@ -4,6 +4,7 @@
  */
 import type { Context, Handler, Hono, MiddlewareHandler } from "hono";
 import type { Config } from "../fresh.config.ts";
+import type { SnapshotCache } from "./analytics/snapshot.ts";
 import type { DevSigner, VerifySession } from "./auth/clerk.ts";
 import type { Tenant, TenantCache } from "./auth/tenant_cache.ts";
 import type { EndUserPlanCache } from "./billing/end_user_plans.ts";
@@ -33,6 +34,8 @@ export interface Deps {
   secrets: SecretBox;
   /** End-users' paid tiers from their Stripe subscriptions (cached like tenants; webhooks forget). */
   endUserPlans: EndUserPlanCache;
+  /** Periods' end-users by count, read for the analytics API and the tier preview (short-lived). */
+  usageSnapshots: SnapshotCache;
 }
 
 /** The signed-in founder: set by `requireFounder`. */

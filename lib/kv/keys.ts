@@ -28,6 +28,28 @@ export const keys = {
   idempotency: (platformId: string, userId: string, key: string) =>
     ["idem", platformId, userId, key] as const,
 
+  // Usage analytics: written by the meter's own commits (lib/analytics/recorder.ts), read by the
+  // dashboard. Days are UTC (`2026-11-26`); periods are the usage counters' (`2026-11`, or a day).
+  /** prefix: a platform's daily sums on one UTC day (list a month with start/end days). */
+  usageDaily: (platformId: string, day: string) => ["usage_daily", platformId, day] as const,
+  /** `Deno.KvU64` sum of "units" (granted), "allowed" (granted calls) or "refused" (429) calls. */
+  usageDailyMetric: (platformId: string, day: string, metric: "units" | "allowed" | "refused") =>
+    ["usage_daily", platformId, day, metric] as const,
+  /** prefix: the HyperLogLog registers of a platform's UTC day (distinct active end-users). */
+  usageHll: (platformId: string, day: string) => ["usage_hll", platformId, day] as const,
+  /** `Deno.KvU64` register of that day's HyperLogLog, raised with `max`. */
+  usageHllRegister: (platformId: string, day: string, register: number) =>
+    ["usage_hll", platformId, day, register] as const,
+  /** `Deno.KvU64`: end-users whose counter in `period` went 0 → n (exact distinct end-users). */
+  usageActive: (platformId: string, period: string) =>
+    ["usage_active", platformId, period] as const,
+  /** the tier id an end-user's counter in `period` was last counted under (beside `usage`). */
+  usagePlan: (platformId: string, period: string, userId: string) =>
+    ["usage_plan", platformId, period, userId] as const,
+  /** prefix: every end-user's tier in one period of a platform (ordered like `usageInPeriod`). */
+  usagePlansInPeriod: (platformId: string, period: string) =>
+    ["usage_plan", platformId, period] as const,
+
   /** `FounderSubscription`: a founder's (Clerk user id) own subscription to dream-api. */
   founderSubscription: (userId: string) => ["founder_sub", userId] as const,
   /** index → founder user id, by dream-api's Stripe customer id (subscription events name the customer). */

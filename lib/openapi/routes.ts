@@ -3,6 +3,13 @@
  * same zod schemas its handler validates with. Adding a route = one entry here; the OpenAPI test
  * fails while a mounted route is missing (or a registered one is not mounted).
  */
+import {
+  PreviewTiersBodySchema,
+  TierPreviewResponseSchema,
+  UsageCsvQuerySchema,
+  UsageQuerySchema,
+  UsageReportSchema,
+} from "../schemas/analytics.ts";
 import { CreateCheckoutBodySchema, CustomerPortalBodySchema } from "../schemas/billing.ts";
 import {
   ConnectStripeBodySchema,
@@ -24,6 +31,7 @@ import {
   UsageResponseSchema,
 } from "../schemas/responses.ts";
 import { TrackBodySchema } from "../schemas/tenant.ts";
+import { z } from "zod";
 import type { ResponseHeader, RouteDoc } from "./types.ts";
 
 const RATE_LIMIT: ResponseHeader[] = ["RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"];
@@ -216,5 +224,54 @@ export const ROUTES: RouteDoc[] = [
       },
     },
     errors: ["subscription_required", "not_found", "stripe_not_connected", "stripe_error"],
+  },
+  {
+    method: "post",
+    path: "/dashboard/api/tiers/preview",
+    tag: "Founders' API",
+    summary: "Preview the impact of edited tiers",
+    description:
+      "For each tier as edited (validated like `PUT /dashboard/api/tiers`, nothing is saved): how many of its end-users this period (this month, or today for a daily tier) are already above its limit, and how many are at 90–100% of it. Usage is read at most 15 s before `asOf`.",
+    auth: "session",
+    body: PreviewTiersBodySchema,
+    example: {
+      tiers: [
+        { id: "free", name: "Free", price: 0, limit: 50, period: "month" },
+        { id: "pro", name: "Pro", price: 29, limit: 5000, period: "month" },
+      ],
+    },
+    bodyRequired: true,
+    responses: { 200: { description: "Each tier's impact.", schema: TierPreviewResponseSchema } },
+    errors: ["invalid_request", "subscription_required", "not_found"],
+  },
+  {
+    method: "get",
+    path: "/dashboard/api/usage",
+    tag: "Founders' API",
+    summary: "Usage analytics of a period",
+    description:
+      "Totals and a daily series (units, calls allowed, calls refused with 429, active end-users) and your end-users by count, descending, 100 a page: pass `next` as `cursor` for the following page. `q` keeps end-users whose id starts with it. `totals.activeUsers` is exact; `daily[].activeUsers` is approximate (see `accuracy`).",
+    auth: "session",
+    query: UsageQuerySchema,
+    responses: { 200: { description: "The period's usage.", schema: UsageReportSchema } },
+    errors: ["invalid_request", "subscription_required", "not_found"],
+  },
+  {
+    method: "get",
+    path: "/dashboard/api/usage.csv",
+    tag: "Founders' API",
+    summary: "Every end-user of a period as CSV",
+    description:
+      "Streams `user_id,plan,count,limit` for every end-user counted in the period, in user-id order (RFC 4180; ids a spreadsheet would run as a formula get a leading `'`).",
+    auth: "session",
+    query: UsageCsvQuerySchema,
+    responses: {
+      200: {
+        description: "The CSV file.",
+        contentType: "text/csv",
+        schema: z.string(),
+      },
+    },
+    errors: ["invalid_request", "subscription_required", "not_found"],
   },
 ];

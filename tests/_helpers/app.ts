@@ -1,5 +1,7 @@
 /** Test fixtures: a real app over a real (in-memory or temp-file) Deno KV, a fixed clock, a platform. */
 import { parseConfig } from "../../fresh.config.ts";
+import { UsageRecorder } from "../../lib/analytics/recorder.ts";
+import { SnapshotCache } from "../../lib/analytics/snapshot.ts";
 import { createApp, type Deps } from "../../lib/app.ts";
 import { createFounderAuth, type DevSigner, generateDevKeyPair } from "../../lib/auth/clerk.ts";
 import { TenantCache } from "../../lib/auth/tenant_cache.ts";
@@ -49,7 +51,8 @@ export async function testApp(
   let now = new Date("2026-11-15T12:00:00.000Z");
   const logs: string[] = [];
   const log = createLogger({ min: "debug" as LogLevel, write: (line) => logs.push(line) });
-  const meter = new UsageMeter(kv);
+  // Analytics recorded in the meter's commits, as in main.ts; snapshots never cached in tests.
+  const meter = new UsageMeter(kv, new UsageRecorder({ now: () => now }).meterOptions());
   const tenants = new TenantCache(kv, { ttlMs: config.cacheTtlMs, now: () => now.getTime() });
   const { verifySession, devSigner } = createFounderAuth(config, {
     devKeyPair: await (devKeyPair ??= generateDevKeyPair()),
@@ -67,6 +70,7 @@ export async function testApp(
     devSigner,
     secrets: await createSecretBox(generateEncryptionKey()),
     endUserPlans: new EndUserPlanCache(kv, { ttlMs: config.cacheTtlMs, now: () => now.getTime() }),
+    usageSnapshots: new SnapshotCache({ freshMs: 0, staleMs: 0 }),
     ...options.deps,
   };
   return {

@@ -1,0 +1,89 @@
+/**
+ * The tier editor's impact preview: for each tier as edited, how many of its end-users this period
+ * are already over its limit and how many are within 10% of it, before the founder saves.
+ */
+import type { Tier } from "../schemas/tiers.ts";
+import { periodOf } from "../usage/period.ts";
+import type { SnapshotCache } from "./snapshot.ts";
+
+export interface TierImpact {
+  id: string;
+  /** The period whose usage was read: this month, or today for a daily tier. */
+  period: string;
+  /** End-users counted under this tier id in that period. */
+  users: number;
+  /** Of them, those whose count is above the limit (every further call would be refused). */
+  overLimit: number;
+  /** Of them, those at 90% to 100% of the limit (inclusive). */
+  nearLimit: number;
+}
+
+/** Share of the limit from which an end-user counts as near it. */
+export const NEAR_LIMIT = 0.9;
+
+/**
+ * Each tier's impact, from the snapshot of the period its `period` setting puts it in (this month,
+ * or today): what the counts are now, measured against the new limit.
+ * @example await previewTiers(cache, kv, "plt_1", [{ id: "free", limit: 50, … }], new Date())
+ */
+export async function previewTiers(
+  cache: SnapshotCache,
+  kv: Deno.Kv,
+  platformId: string,
+  tiers: readonly Tier[],
+  now: Date,
+): Promise<{ tiers: TierImpact[]; asOf: Date }> {
+  const periods = new Map(
+    [...new Set(tiers.map((t) => t.period))].map((unit) => [unit, periodOf(unit, now).key]),
+  );
+  const snapshots = new Map(
+    await Promise.all(
+      [...periods].map(async ([unit, key]) =>
+        [unit, await cache.get(kv, platformId, key, now)] as const
+      ),
+    ),
+  );
+  const impacts = tiers.map((tier) => {
+    const counts = snapshots.get(tier.period)!.tierCounts(tier.id);
+    const impact: TierImpact = {
+      id: tier.id,
+      period: periods.get(tier.period)!,
+      users: counts.length,
+      overLimit: 0,
+      nearLimit: 0,
+    };
+    if (tier.limit !== null) {
+      const atMost = upperBound(counts, tier.limit);
+      impact.overLimit = counts.length - atMost;
+      impact.nearLimit = atMost - lowerBound(counts, NEAR_LIMIT * tier.limit);
+    }
+    return impact;
+  });
+  const asOf = [...snapshots.values()].reduce(
+    (oldest, s) => (s.builtAt < oldest ? s.builtAt : oldest),
+    now,
+  );
+  return { tiers: impacts, asOf };
+}
+
+/** Index of the first value ≥ `x` in ascending `values`. */
+function lowerBound(values: Float64Array, x: number): number {
+  let lo = 0, hi = values.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (values[mid] < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Index of the first value > `x` in ascending `values`. */
+function upperBound(values: Float64Array, x: number): number {
+  let lo = 0, hi = values.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (values[mid] <= x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}

@@ -1,0 +1,186 @@
+/**
+ * The founders' usage report: a period's totals and daily series (from the sums the meter's commits
+ * record) and its end-users by count (from a `SnapshotCache`).
+ */
+import { keys } from "../kv/keys.ts";
+import type { Tier } from "../schemas/tiers.ts";
+import { periodOf, type PeriodUnit } from "../usage/period.ts";
+import { HLL_REGISTERS, HLL_STANDARD_ERROR, hllEstimate } from "./hll.ts";
+import type { Cursor, SnapshotCache } from "./snapshot.ts";
+
+/** A period of the report: a calendar month, or one UTC day (the periods of daily tiers). */
+export interface ReportPeriod {
+  /** `2026-11` or `2026-11-26`: the usage counters' period key. */
+  key: string;
+  unit: PeriodUnit;
+  start: Date;
+  end: Date;
+}
+
+/**
+ * `current` (this UTC month), `YYYY-MM` or `YYYY-MM-DD` → the period; `null` for anything else,
+ * including dates that do not exist (`2026-02-30`).
+ */
+export function parsePeriod(text: string, now: Date): ReportPeriod | null {
+  if (text === "current") return { ...periodOf("month", now), unit: "month" };
+  const match = /^(\d{4})-(\d{2})(?:-(\d{2}))?$/.exec(text);
+  if (!match) return null;
+  const [year, month, day] = [Number(match[1]), Number(match[2]), match[3] && Number(match[3])];
+  const at = new Date(Date.UTC(year, month - 1, day || 1));
+  if (at.getUTCFullYear() !== year || at.getUTCMonth() !== month - 1) return null;
+  if (day && at.getUTCDate() !== day) return null;
+  const unit: PeriodUnit = day ? "day" : "month";
+  return { ...periodOf(unit, at), unit };
+}
+
+export interface DailyUsage {
+  date: string;
+  units: number;
+  allowed: number;
+  refused: number;
+  /** Distinct end-users counted that day: approximate (HyperLogLog). */
+  activeUsers: number;
+}
+
+export interface UsageTotals {
+  units: number;
+  allowed: number;
+  refused: number;
+  /** Distinct end-users counted in the period (exact). */
+  activeUsers: number;
+}
+
+/** How exact each figure is, as the API answer states it. */
+export const ACCURACY = {
+  activeUsers: "exact",
+  dailyActiveUsers: "approximate",
+  dailyActiveUsersStandardError: Math.round(HLL_STANDARD_ERROR * 1000) / 1000,
+} as const;
+
+/**
+ * The period's totals and one entry per UTC day of it up to today (a day with no traffic is 0).
+ * `activeUsers` of the totals counts the end-users of the period's counters: of monthly tiers for
+ * a month, of daily tiers for a day.
+ */
+export async function readTraffic(
+  kv: Deno.Kv,
+  platformId: string,
+  period: ReportPeriod,
+  now: Date,
+): Promise<{ totals: UsageTotals; daily: DailyUsage[] }> {
+  const first = period.start.toISOString().slice(0, 10);
+  // Days of the period up to today: none for a period that has not begun.
+  const until = Math.min(period.end.getTime(), endOfDay(now));
+  const last = until > period.start.getTime() ? dayBefore(new Date(until)) : null;
+  const daily = new Map<string, DailyUsage>();
+  for (let d = first; last !== null && d <= last; d = nextDay(d)) {
+    daily.set(d, { date: d, units: 0, allowed: 0, refused: 0, activeUsers: 0 });
+  }
+  const endKey = period.end.toISOString().slice(0, 10);
+  const range = (prefix: (p: string, day: string) => readonly string[]) => ({
+    start: prefix(platformId, first),
+    end: prefix(platformId, endKey),
+  });
+  const registers = new Map<string, Uint8Array>();
+  const [, , active] = await Promise.all([
+    (async () => {
+      for await (const e of kv.list<Deno.KvU64>(range(keys.usageDaily), { batchSize: 500 })) {
+        const day = daily.get(e.key[2] as string);
+        const metric = e.key[3] as "units" | "allowed" | "refused";
+        if (day && metric in day) day[metric] = Number(e.value.value);
+      }
+    })(),
+    (async () => {
+      for await (const e of kv.list<Deno.KvU64>(range(keys.usageHll), { batchSize: 1000 })) {
+        const date = e.key[2] as string;
+        let values = registers.get(date);
+        if (!values) registers.set(date, values = new Uint8Array(HLL_REGISTERS));
+        values[e.key[3] as number] = Number(e.value.value);
+      }
+    })(),
+    kv.get<Deno.KvU64>(keys.usageActive(platformId, period.key)),
+  ]);
+  for (const [date, values] of registers) {
+    const day = daily.get(date);
+    if (day) day.activeUsers = hllEstimate(values);
+  }
+  const days = [...daily.values()];
+  const totals: UsageTotals = {
+    units: days.reduce((s, d) => s + d.units, 0),
+    allowed: days.reduce((s, d) => s + d.allowed, 0),
+    refused: days.reduce((s, d) => s + d.refused, 0),
+    activeUsers: Number(active.value?.value ?? 0n),
+  };
+  return { totals, daily: days };
+}
+
+export interface UsageUserRow {
+  userId: string;
+  plan: string | null;
+  count: number;
+  /** The tier's limit now; `null` when unlimited or the tier no longer exists. */
+  limit: number | null;
+}
+
+/** One page of the period's end-users by count (descending), with the cursor of the next. */
+export async function readUsers(
+  cache: SnapshotCache,
+  kv: Deno.Kv,
+  platformId: string,
+  period: ReportPeriod,
+  tiers: readonly Tier[],
+  options: { limit: number; after?: Cursor; q?: string; now: Date },
+): Promise<{ users: UsageUserRow[]; next: Cursor | null; asOf: Date }> {
+  const snapshot = await cache.get(kv, platformId, period.key, options.now);
+  const { rows, more } = snapshot.page(options);
+  const limits = new Map(tiers.map((t) => [t.id, t.limit]));
+  const users = rows.map((r) => ({
+    ...r,
+    limit: r.plan === null ? null : limits.get(r.plan) ?? null,
+  }));
+  const last = users.at(-1);
+  return {
+    users,
+    next: more && last ? { count: last.count, userId: last.userId } : null,
+    asOf: snapshot.builtAt,
+  };
+}
+
+/** Cursor ↔ opaque text: base64url of `[count, userId]`. */
+export function encodeCursor(cursor: Cursor): string {
+  const bytes = new TextEncoder().encode(JSON.stringify([cursor.count, cursor.userId]));
+  let binary = "";
+  for (const b of bytes) binary += String.fromCharCode(b);
+  return btoa(binary).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+}
+
+/** The cursor in `text`, or `null` when it is not one of ours. */
+export function decodeCursor(text: string): Cursor | null {
+  try {
+    const binary = atob(text.replaceAll("-", "+").replaceAll("_", "/"));
+    const value = JSON.parse(
+      new TextDecoder().decode(Uint8Array.from(binary, (c) => c.charCodeAt(0))),
+    );
+    if (
+      Array.isArray(value) && value.length === 2 && Number.isSafeInteger(value[0]) &&
+      value[0] >= 0 && typeof value[1] === "string"
+    ) {
+      return { count: value[0], userId: value[1] };
+    }
+  } catch {
+    // malformed base64 or JSON: not a cursor
+  }
+  return null;
+}
+
+function nextDay(day: string): string {
+  return new Date(Date.parse(`${day}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+}
+
+function dayBefore(date: Date): string {
+  return new Date(date.getTime() - 1).toISOString().slice(0, 10);
+}
+
+function endOfDay(now: Date): number {
+  return Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1);
+}

@@ -1,0 +1,102 @@
+/**
+ * The founders' analytics API: query parameters and bodies the handlers validate with, and the
+ * answers, as zod schemas (the OpenAPI document is generated from these).
+ */
+import { z } from "zod";
+import { parsePeriod } from "../analytics/report.ts";
+import { TiersSchema } from "./tiers.ts";
+
+const PERIOD_FORMAT = "'current', a month 'YYYY-MM' or a day 'YYYY-MM-DD' (UTC)";
+
+/** `current` (this UTC month), `YYYY-MM`, or `YYYY-MM-DD` for the day periods of daily tiers. */
+export const PeriodParamSchema = z.string()
+  .max(10, `period: ${PERIOD_FORMAT}`)
+  .refine((text) => parsePeriod(text, new Date(0)) !== null, `period: ${PERIOD_FORMAT}`)
+  .default("current")
+  .meta({
+    description:
+      "`current` (this UTC month, the default), a month `YYYY-MM`, or a day `YYYY-MM-DD` (the periods of daily tiers).",
+    examples: ["current", "2026-11", "2026-11-26"],
+  });
+
+/** `GET /dashboard/api/usage`. */
+export const UsageQuerySchema = z.object({
+  period: PeriodParamSchema,
+  q: z.string().min(1, "q: at least 1 character").max(256, "q: at most 256 characters")
+    .optional().meta({ description: "Only end-users whose id starts with this." }),
+  cursor: z.string().min(1).max(1024, "cursor: not a cursor from this API").optional().meta({
+    description: "`next` of the previous page.",
+  }),
+  limit: z.coerce.number<string>().int("limit: a whole number from 1 to 100")
+    .min(1, "limit: a whole number from 1 to 100").max(100, "limit: a whole number from 1 to 100")
+    .default(100).meta({ description: "End-users per page (default and most: 100)." }),
+});
+
+/** `GET /dashboard/api/usage.csv`. */
+export const UsageCsvQuerySchema = z.object({ period: PeriodParamSchema });
+
+/** `POST /dashboard/api/tiers/preview`: the tiers as edited, validated with THE tier schema. */
+export const PreviewTiersBodySchema = z.object({ tiers: TiersSchema });
+
+const count = (description: string) => z.number().int().nonnegative().meta({ description });
+const isoDate = (description: string) => z.iso.datetime({ offset: false }).meta({ description });
+
+/** The `period` of a usage report. */
+export const ReportPeriodSchema = z.object({
+  key: z.string().meta({ description: "`2026-11` or `2026-11-26`.", examples: ["2026-11"] }),
+  unit: z.enum(["month", "day"]),
+  start: isoDate("Start of the period (inclusive, UTC)."),
+  end: isoDate("End of the period (exclusive, UTC)."),
+  current: z.boolean().meta({ description: "Whether the period is still running." }),
+});
+
+/** `GET /dashboard/api/usage` (200). */
+export const UsageReportSchema = z.object({
+  period: ReportPeriodSchema,
+  totals: z.object({
+    units: count("Units counted (granted amounts)."),
+    allowed: count("Calls counted (200)."),
+    refused: count("Calls refused over the limit (429)."),
+    activeUsers: count(
+      "Distinct end-users counted in the period's counters (exact): of monthly tiers for a month, of daily tiers for a day.",
+    ),
+  }),
+  daily: z.array(z.object({
+    date: z.string().meta({ examples: ["2026-11-26"] }),
+    units: count("Units counted that UTC day."),
+    allowed: count("Calls counted that day."),
+    refused: count("Calls refused that day (429)."),
+    activeUsers: count("Distinct end-users counted that day: approximate (HyperLogLog)."),
+  })).meta({ description: "Each UTC day of the period up to today, all tiers." }),
+  users: z.array(z.object({
+    userId: z.string(),
+    plan: z.string().nullable().meta({ description: "The tier of their latest counted call." }),
+    count: count("Units counted in the period."),
+    limit: z.number().int().nonnegative().nullable().meta({
+      description: "The tier's limit now; null when unlimited or the tier no longer exists.",
+    }),
+  })).meta({ description: "End-users by count, descending (ties by id)." }),
+  next: z.string().nullable().meta({ description: "Cursor of the next page; null on the last." }),
+  asOf: isoDate("When the end-user list was read (it is kept up to 15 s)."),
+  accuracy: z.object({
+    activeUsers: z.literal("exact"),
+    dailyActiveUsers: z.literal("approximate"),
+    dailyActiveUsersStandardError: z.number().meta({
+      description: "Relative standard error of `daily[].activeUsers` (small counts are closer).",
+    }),
+  }),
+});
+
+/** `POST /dashboard/api/tiers/preview` (200). */
+export const TierPreviewResponseSchema = z.object({
+  tiers: z.array(z.object({
+    id: z.string(),
+    period: z.string().meta({
+      description: "The period read: this month, or today for a daily tier.",
+    }),
+    users: count("End-users counted under this tier id in that period."),
+    overLimit: count("Of them, those already above the new limit."),
+    nearLimit: count("Of them, those at 90–100% of the new limit."),
+  })),
+  asOf: isoDate("When the usage was read (it is kept up to 15 s)."),
+});
