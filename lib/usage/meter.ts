@@ -18,7 +18,7 @@
  * operations one after the other, so a read on the writing handle waits behind a commit's fsync.
  */
 import { keys } from "../kv/keys.ts";
-import { isTransientKvError } from "../kv/retry.ts";
+import { isTransientKvError, retryTransient } from "../kv/retry.ts";
 import type { Period } from "./period.ts";
 
 export interface CountRequest {
@@ -128,8 +128,8 @@ interface StoredAnswer extends CountResult {
   expiresAt: number;
 }
 
-interface Pending {
-  req: CountRequest;
+/** A counter to know, under its shard's guard; with the idempotency record to look up, if any. */
+interface Counted {
   counterKey: Deno.KvKey;
   counterId: string;
   guardKey: Deno.KvKey;
@@ -137,6 +137,10 @@ interface Pending {
   /** set for requests with an idempotency key */
   idemKey: Deno.KvKey | undefined;
   idemId: string | undefined;
+}
+
+interface Pending extends Counted {
+  req: CountRequest;
   /** key bytes and key+value bytes this request may add to a commit */
   keyBytes: number;
   mutationBytes: number;
@@ -144,10 +148,15 @@ interface Pending {
   reject: (e: unknown) => void;
 }
 
-interface ShardGroup {
+interface PendingRead extends Counted {
+  resolve: (count: number) => void;
+  reject: (e: unknown) => void;
+}
+
+interface ShardGroup<T extends Counted = Pending> {
   guardKey: Deno.KvKey;
   guardId: string;
-  items: Pending[];
+  items: T[];
 }
 
 interface Loaded {
@@ -185,6 +194,7 @@ export class UsageMeter {
   readonly #commitCost?: MeterOptions["commitCost"];
 
   #queue: Pending[] = [];
+  #readQueue: PendingRead[] = [];
   #draining: Promise<void> | null = null;
   #closed = false;
   #nextEpoch = 1;
@@ -238,10 +248,38 @@ export class UsageMeter {
     });
   }
 
-  /** The end-user's committed count in a period (a strongly consistent read). */
-  async read(platformId: string, period: Period, userId: string): Promise<number> {
-    const entry = await this.#reads.get<number>(keys.usage(platformId, period.key, userId));
-    return entry.value ?? 0;
+  /**
+   * The end-user's committed count in a period, as KV holds it at a read made after this call.
+   * Reads asked in the same turn share their KV reads, and one read of a shard's guard confirms
+   * every count this process holds for that shard, so a cached count costs no read of its own.
+   */
+  read(platformId: string, period: Period, userId: string): Promise<number> {
+    const counterKey = keys.usage(platformId, period.key, userId);
+    const guard = this.#guardOf(platformId, userId);
+    return new Promise((resolve, reject) => {
+      this.#readQueue.push({
+        counterKey,
+        counterId: idOf(counterKey),
+        guardKey: guard.key,
+        guardId: guard.id,
+        idemKey: undefined,
+        idemId: undefined,
+        resolve,
+        reject,
+      });
+      if (this.#readQueue.length === 1) queueMicrotask(() => this.#flushReads());
+    });
+  }
+
+  async #flushReads(): Promise<void> {
+    const batch = this.#readQueue;
+    this.#readQueue = [];
+    try {
+      const { counts } = await retryTransient(() => this.#load(groupByGuard(batch), true));
+      for (const item of batch) item.resolve(counts.get(item.counterId)!);
+    } catch (error) {
+      for (const item of batch) item.reject(error);
+    }
   }
 
   /** Stops taking requests, commits and answers everything already taken. */
@@ -305,20 +343,9 @@ export class UsageMeter {
 
   /** Splits a batch into shard groups, then packs the groups into commits of at most 10 checks. */
   #plan(batch: Pending[]): ShardGroup[][] {
-    const groups = new Map<string, ShardGroup>();
-    for (const item of batch) {
-      let group = groups.get(item.guardId);
-      if (!group) {
-        groups.set(
-          item.guardId,
-          group = { guardKey: item.guardKey, guardId: item.guardId, items: [] },
-        );
-      }
-      group.items.push(item);
-    }
     const commits: ShardGroup[][] = [];
     let current: ShardGroup[] = [];
-    for (const group of groups.values()) {
+    for (const group of groupByGuard(batch)) {
       if (current.length === KV_LIMITS.checks) {
         commits.push(current);
         current = [];
@@ -386,13 +413,24 @@ export class UsageMeter {
 
   /**
    * Makes sure every guard has a known versionstamp and every counter a count valid under it,
-   * reading only what the cache lacks; returns the idempotency answers found in KV.
+   * reading only what the cache lacks (`verify`: and every guard, so that cached counts are
+   * confirmed against KV); returns the idempotency answers found in KV.
+   *
+   * A group's guard is read in the same `getMany` (one snapshot) as its counters; small groups
+   * share a `getMany` (10 keys).
    */
-  async #load(groups: ShardGroup[]): Promise<Loaded> {
+  async #load<T extends Counted>(groups: ShardGroup<T>[], verify = false): Promise<Loaded> {
     const guards = new Map<string, ShardState>();
     const answers = new Map<string, StoredAnswer>();
     const counts = new Map<string, number>();
-    await Promise.all(groups.map(async (g) => {
+    interface Need {
+      g: ShardGroup<T>;
+      state: ShardState | undefined;
+      missing: Map<string, Deno.KvKey>;
+      readAll: boolean;
+    }
+    let needs: Need[] = [];
+    for (const g of groups) {
       const state = this.#guard(g.guardId);
       const missing = new Map<string, Deno.KvKey>();
       for (const item of g.items) {
@@ -405,38 +443,71 @@ export class UsageMeter {
         // Idempotency records are always read: another process may have written one.
         if (item.idemKey) missing.set(item.idemId!, item.idemKey);
       }
-      if (state && missing.size === 0) {
-        guards.set(g.guardId, state);
-        return;
-      }
+      if (state && missing.size === 0 && !verify) guards.set(g.guardId, state);
+      else needs.push({ g, state, missing, readAll: false });
+    }
 
-      let wanted = [...missing.values()];
-      let readAll = false;
-      for (let tries = 0;; tries++) {
-        const chunks: Deno.KvKey[][] = [];
+    for (let tries = 0; needs.length > 0; tries++) {
+      // Each need reads in units of [guard, ≤ 9 keys]; units are packed into getMany calls.
+      const units = needs.flatMap((need) => {
+        const wanted = [...need.missing.values()];
+        const out: { need: Need; keys: Deno.KvKey[] }[] = [];
         for (let i = 0; i < Math.max(1, wanted.length); i += KV_LIMITS.readKeys - 1) {
-          chunks.push([g.guardKey, ...wanted.slice(i, i + KV_LIMITS.readKeys - 1)]);
+          out.push({
+            need,
+            keys: [need.g.guardKey, ...wanted.slice(i, i + KV_LIMITS.readKeys - 1)],
+          });
         }
-        this.#stats.reads += chunks.length;
-        const reads = await Promise.all(chunks.map((chunk) => this.#reads.getMany(chunk)));
+        return out;
+      });
+      const calls: (typeof units)[] = [];
+      let size = 0;
+      for (const unit of units) {
+        if (calls.length === 0 || size + unit.keys.length > KV_LIMITS.readKeys) {
+          calls.push([]);
+          size = 0;
+        }
+        calls.at(-1)!.push(unit);
+        size += unit.keys.length;
+      }
+      this.#stats.reads += calls.length;
+      const results = await Promise.all(
+        calls.map((call) => this.#reads.getMany(call.flatMap((unit) => unit.keys))),
+      );
+      const read = new Map<Need, Deno.KvEntryMaybe<unknown>[][]>();
+      calls.forEach((call, c) => {
+        let at = 0;
+        for (const unit of call) {
+          const entries = results[c].slice(at, at + unit.keys.length);
+          at += unit.keys.length;
+          read.set(unit.need, [...read.get(unit.need) ?? [], entries]);
+        }
+      });
+
+      const again: Need[] = [];
+      for (const need of needs) {
+        const reads = read.get(need)!;
         const stamp = reads[0][0].versionstamp;
-        // Chunks read at different guard versions may mix counts from before and after a write.
+        // Units read at different guard versions may mix counts from before and after a write.
         // (After MAX_ATTEMPTS it goes on: the commit's check then fails and the shard is re-read.)
-        if (reads.some((r) => r[0].versionstamp !== stamp) && tries < MAX_ATTEMPTS) continue;
-        if (state && state.versionstamp !== stamp && !readAll) {
-          // The guard moved since the cached counts were taken: read every counter of the group.
-          for (const item of g.items) missing.set(item.counterId, item.counterKey);
-          wanted = [...missing.values()];
-          readAll = true;
+        if (reads.some((r) => r[0].versionstamp !== stamp) && tries < MAX_ATTEMPTS) {
+          again.push(need);
           continue;
         }
-
+        const { g, state } = need;
+        if (state && state.versionstamp !== stamp && !need.readAll) {
+          // The guard moved since the cached counts were taken: read every counter of the group.
+          for (const item of g.items) need.missing.set(item.counterId, item.counterKey);
+          need.readAll = true;
+          again.push(need);
+          continue;
+        }
         const epoch = state && state.versionstamp === stamp ? state.epoch : this.#nextEpoch++;
         guards.set(g.guardId, { versionstamp: stamp, epoch });
         this.#setGuard(g.guardId, { versionstamp: stamp, epoch });
         const now = this.#now();
-        for (const read of reads) {
-          for (const entry of read.slice(1)) {
+        for (const entries of reads) {
+          for (const entry of entries.slice(1)) {
             if (entry.key[0] === "usage") {
               const count = (entry.value as number | null) ?? 0;
               counts.set(idOf(entry.key), count);
@@ -447,9 +518,9 @@ export class UsageMeter {
             }
           }
         }
-        return;
       }
-    }));
+      needs = again;
+    }
     return { guards, answers, counts };
   }
 
@@ -568,6 +639,20 @@ export class UsageMeter {
       this.#counts.delete(this.#counts.keys().next().value!);
     }
   }
+}
+
+/** Splits requests by their shard guard, keeping arrival order within each group. */
+function groupByGuard<T extends Counted>(items: T[]): ShardGroup<T>[] {
+  const groups = new Map<string, ShardGroup<T>>();
+  for (const item of items) {
+    let group = groups.get(item.guardId);
+    if (!group) {
+      group = { guardKey: item.guardKey, guardId: item.guardId, items: [] };
+      groups.set(item.guardId, group);
+    }
+    group.items.push(item);
+  }
+  return [...groups.values()];
 }
 
 /** Raised for counts asked after `close()`. */

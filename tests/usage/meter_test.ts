@@ -433,3 +433,68 @@ Deno.test("beforeCommit adds its mutations to the very commit that grants or ref
   await meter.close();
   kv.close();
 });
+
+Deno.test("read() answers what KV holds, also after another meter's writes", async () => {
+  await using tmp = await tempKvPath();
+  const kv1 = await Deno.openKv(tmp.path);
+  const kv2 = await Deno.openKv(tmp.path);
+  const a = new UsageMeter(kv1);
+  const b = new UsageMeter(kv2);
+  for (let i = 0; i < 3; i++) await a.count(req("u", { limit: null }));
+  assert.equal(await a.read("plt_test", NOV, "u"), 3);
+  for (let i = 0; i < 2; i++) await b.count(req("u", { limit: null }));
+  assert.equal(await a.read("plt_test", NOV, "u"), 5, "the cached 3 must not be answered");
+  assert.equal(await a.read("plt_test", NOV, "never-counted"), 0);
+  assert.equal(await b.read("plt_test", DEC, "u"), 0);
+  await a.close();
+  await b.close();
+  kv1.close();
+  kv2.close();
+});
+
+Deno.test("reads asked together share KV reads: one guard read confirms every cached count of a shard", async () => {
+  await using tmp = await tempKvPath();
+  const kv = await Deno.openKv(tmp.path);
+  const meter = new UsageMeter(kv, { shards: 8 });
+  const users = Array.from({ length: 50 }, (_, i) => `u${i}`);
+  await Promise.all(users.map((u, i) => meter.count(req(u, { limit: null, amount: i + 1 }))));
+  const before = meter.stats.reads;
+  const counts = await Promise.all(users.map((u) => meter.read("plt_test", NOV, u)));
+  assert.deepEqual(counts, users.map((_, i) => i + 1));
+  assert.equal(meter.stats.reads - before, 1, "8 guards in one getMany");
+  await meter.close();
+  kv.close();
+});
+
+Deno.test("a read asked after a 200 never answers less than that 200's count, while two meters write", async () => {
+  await using tmp = await tempKvPath();
+  const handles = await Promise.all([0, 1, 2, 3].map(() => Deno.openKv(tmp.path)));
+  const meters = [
+    new UsageMeter(handles[0], { reads: handles[2] }),
+    new UsageMeter(handles[1], { reads: handles[3] }),
+  ];
+  const random = prng(4);
+  const checks: Promise<void>[] = [];
+  await Promise.all(Array.from({ length: 600 }, async (_, i) => {
+    const user = `u${i % 5}`;
+    const writer = meters[Math.floor(random() * 2)];
+    const reader = meters[Math.floor(random() * 2)];
+    const answer = await writer.count(req(user, { limit: null }));
+    checks.push(
+      reader.read("plt_test", NOV, user).then((seen) => {
+        assert.ok(
+          seen >= answer.count,
+          `${user}: read ${seen} after a 200 with count ${answer.count}`,
+        );
+      }),
+    );
+  }));
+  await Promise.all(checks);
+  for (let u = 0; u < 5; u++) {
+    const inKv = await usageIn(handles[0], `u${u}`);
+    assert.equal(inKv, 120);
+    for (const m of meters) assert.equal(await m.read("plt_test", NOV, `u${u}`), inKv);
+  }
+  for (const m of meters) await m.close();
+  for (const h of handles) h.close();
+});
