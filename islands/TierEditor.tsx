@@ -14,6 +14,17 @@ export interface TierEditorProps {
   tiers: Tier[];
 }
 
+/** One tier's impact as `POST /dashboard/api/tiers/preview` answers it. */
+interface TierImpact {
+  id: string;
+  users: number;
+  overLimit: number;
+  nearLimit: number;
+}
+
+/** Quiet time after the last keystroke before the impact preview is asked for. */
+const PREVIEW_DELAY_MS = 400;
+
 /** One tier as typed: numbers stay text until validated, so a half-typed "1." is not lost. */
 interface Row {
   uid: number;
@@ -113,6 +124,25 @@ export default function TierEditor({ tiers }: TierEditorProps) {
     return local;
   });
   const dirty = useComputed(() => snapshot(rows.value) !== saved.value);
+  // Impact preview: this period's real usage measured against the limits as edited.
+  const impacts = useSignal<Map<string, TierImpact> | null>(null);
+  const previewBody = result.value.success ? JSON.stringify({ tiers: result.value.data }) : null;
+  useEffect(() => {
+    if (previewBody === null) return;
+    let current = true;
+    const timer = setTimeout(async () => {
+      const res = await callApi<{ tiers: TierImpact[] }>(
+        "POST",
+        "/dashboard/api/tiers/preview",
+        JSON.parse(previewBody),
+      );
+      if (current && res.ok) impacts.value = new Map(res.data.tiers.map((t) => [t.id, t]));
+    }, PREVIEW_DELAY_MS);
+    return () => {
+      current = false;
+      clearTimeout(timer);
+    };
+  }, [previewBody]);
   const defaultUid = useComputed(() => {
     const row = rows.value.find((r) => numberOrNaN(r.price) === 0);
     return row?.uid ?? null;
@@ -308,7 +338,7 @@ export default function TierEditor({ tiers }: TierEditorProps) {
                   </select>
                 </Field>
               </div>
-              {/* Issue 6's impact preview ("n end-users would be over this limit") goes here. */}
+              <ImpactLine row={row} impact={impacts.value?.get(row.id.trim())} />
             </li>
           );
         })}
@@ -342,6 +372,31 @@ export default function TierEditor({ tiers }: TierEditorProps) {
         </p>
       )}
     </form>
+  );
+}
+
+/** "120 end-users this month · 8 over the limit, 15 near it", under each tier. */
+function ImpactLine({ row, impact }: { row: Row; impact: TierImpact | undefined }) {
+  if (!impact) return null;
+  const when = row.period === "day" ? "today" : "this month";
+  const users = `${impact.users.toLocaleString("en-US")} end-user${impact.users === 1 ? "" : "s"}`;
+  return (
+    <p class="tier-impact" data-testid="tier-impact" aria-live="polite">
+      <strong>{users}</strong> {when}
+      {impact.users > 0 && !row.unlimited && (
+        <>
+          {" · "}
+          <span class={impact.overLimit > 0 ? "is-over" : undefined} data-testid="tier-impact-over">
+            {impact.overLimit.toLocaleString("en-US")} over
+          </span>
+          {", "}
+          <span class={impact.nearLimit > 0 ? "is-near" : undefined} data-testid="tier-impact-near">
+            {impact.nearLimit.toLocaleString("en-US")} near
+          </span>{" "}
+          this limit
+        </>
+      )}
+    </p>
   );
 }
 

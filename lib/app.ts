@@ -26,6 +26,7 @@ import * as webhookStripe from "../routes/webhook/stripe.ts";
 import * as home from "../routes/index.tsx";
 import * as signIn from "../routes/sign-in.tsx";
 import * as dashboardPage from "../routes/dashboard/index.tsx";
+import * as analyticsPage from "../routes/dashboard/analytics.tsx";
 import * as billingPage from "../routes/dashboard/billing.tsx";
 import * as tiersPage from "../routes/dashboard/tiers.tsx";
 import * as settingsPage from "../routes/dashboard/settings.tsx";
@@ -93,6 +94,7 @@ export function createApp(deps: Deps): Hono<AppEnv> {
   mountRoute(app, "/dashboard", dashboardPage, page);
   mountRoute(app, "/dashboard/billing", billingPage, page);
   mountRoute(app, "/dashboard/tiers", tiersPage, page, paidPage);
+  mountRoute(app, "/dashboard/analytics", analyticsPage, page, paidPage);
   mountRoute(app, "/dashboard/settings", settingsPage, page, paidPage);
 
   app.notFound((c) =>

@@ -250,6 +250,7 @@ export class SnapshotCache {
 
   /** Starts building (unless a build is running) so a later `get` finds it ready. */
   warm(kv: Deno.Kv, platformId: string, period: string, now: Date): void {
+    if (this.#freshMs <= 0) return; // nothing would be kept for the later request
     this.get(kv, platformId, period, now).catch(() => {});
   }
 

@@ -1,6 +1,7 @@
 /** GET /dashboard/tiers — the tier editor (paid founders; the gate sends others to billing). */
 import TierEditor from "../../islands/TierEditor.tsx";
 import { define } from "../../lib/define.ts";
+import { warmTierPreview } from "../../lib/founders/analytics.ts";
 import type { MeBody } from "../../lib/founders/me.ts";
 import { Card, Notice, PageHeader } from "../../lib/ui/components.tsx";
 import { founderView } from "../../lib/ui/dashboard.tsx";
@@ -9,7 +10,10 @@ import { Shell } from "../../lib/ui/layout.tsx";
 import { renderPage } from "../../lib/ui/render.tsx";
 
 export const GET = define.handler(async (c) => {
-  return renderPage(c, <TiersPage view={await founderView(c)} />);
+  const view = await founderView(c);
+  // The editor previews each limit against this period's usage: start reading it now.
+  if (view.platform) warmTierPreview(c.get("deps"), view.platform.platformId, view.platform.tiers);
+  return renderPage(c, <TiersPage view={view} />);
 });
 
 export function TiersPage({ view }: { view: MeBody }) {

@@ -1,0 +1,140 @@
+/**
+ * The analytics page's daily chart: calls allowed and refused (429) per UTC day, drawn with uPlot
+ * once in the browser. The server renders the same figures as a table for screen readers and for
+ * browsers without JavaScript.
+ */
+import { useEffect, useRef } from "preact/hooks";
+import uPlot from "uplot";
+
+export interface UsageChartProps {
+  daily: { date: string; allowed: number; refused: number; units: number }[];
+}
+
+const HEIGHT = 260;
+/** Tick steps of the count axis: whole calls only. */
+const WHOLE_STEPS = [1, 2, 5, 10, 20, 50, 100, 200, 500].flatMap((n) => [n, n * 1e3, n * 1e6]).sort(
+  (a, b) => a - b,
+);
+// Read from the stylesheet's tokens when the chart is drawn; these are the fallbacks.
+const COLORS = { allowed: "#4f46e5", refused: "#c0262d", grid: "#e4e7ee", text: "#6b7280" };
+
+export default function UsageChart({ daily }: UsageChartProps) {
+  const box = useRef<HTMLDivElement>(null);
+
+  useEffect(() => {
+    const el = box.current;
+    if (!el || daily.length === 0) return;
+    const css = getComputedStyle(document.documentElement);
+    const token = (name: string, fallback: string) => css.getPropertyValue(name).trim() || fallback;
+    const colors = {
+      allowed: token("--brand", COLORS.allowed),
+      refused: token("--danger", COLORS.refused),
+      grid: token("--border", COLORS.grid),
+      text: token("--muted", COLORS.text),
+    };
+    const x = daily.map((d) => Date.parse(`${d.date}T00:00:00Z`) / 1000);
+    const bars = (align: -1 | 1) => uPlot.paths.bars!({ size: [0.42, 28], align, gap: 1 });
+    const axis = {
+      stroke: colors.text,
+      grid: { stroke: colors.grid, width: 1 },
+      ticks: { stroke: colors.grid, width: 1 },
+      font: "12px system-ui, sans-serif",
+    };
+    const plot = new uPlot(
+      {
+        width: el.clientWidth,
+        height: HEIGHT,
+        tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), "Etc/UTC"),
+        cursor: { points: { show: false }, drag: { x: false, y: false } },
+        legend: { live: true },
+        // Without the pointer on a day, the legend shows the latest day's figures.
+        hooks: { setCursor: [showLatest], setSize: [showLatest] },
+        scales: {
+          x: { time: true, range: (_u, min, max) => [min - 43_200, max + 43_200] },
+          y: { range: (_u, _min, max) => [0, Math.max(4, max * 1.1)] },
+        },
+        axes: [
+          { ...axis, values: "{MMM} {D}", space: 48 },
+          { ...axis, size: 52, incrs: WHOLE_STEPS, values: (_u, ticks) => ticks.map(compact) },
+        ],
+        series: [
+          { label: "Day", value: "{MMM} {D}" },
+          {
+            label: "Allowed",
+            stroke: colors.allowed,
+            fill: colors.allowed,
+            paths: bars(-1),
+            points: { show: false },
+            value: (_u, v) => (v == null ? "–" : v.toLocaleString("en-US")),
+          },
+          {
+            label: "Refused (429)",
+            stroke: colors.refused,
+            fill: colors.refused,
+            paths: bars(1),
+            points: { show: false },
+            value: (_u, v) => (v == null ? "–" : v.toLocaleString("en-US")),
+          },
+        ],
+      },
+      [x, daily.map((d) => d.allowed), daily.map((d) => d.refused)],
+      el,
+    );
+    showLatest(plot);
+    const resize = new ResizeObserver(() =>
+      plot.setSize({ width: el.clientWidth, height: HEIGHT })
+    );
+    resize.observe(el);
+    return () => {
+      resize.disconnect();
+      plot.destroy();
+    };
+  }, [daily]);
+
+  if (daily.length === 0) {
+    return <p class="muted">No days in this period yet.</p>;
+  }
+  return (
+    <figure class="usage-chart">
+      <div ref={box} class="usage-chart-canvas" role="img" aria-label={summary(daily)} />
+      <table class="sr-only">
+        <caption>Calls per UTC day</caption>
+        <thead>
+          <tr>
+            <th>Day</th>
+            <th>Allowed</th>
+            <th>Refused</th>
+          </tr>
+        </thead>
+        <tbody>
+          {daily.map((d) => (
+            <tr key={d.date}>
+              <td>{d.date}</td>
+              <td>{d.allowed}</td>
+              <td>{d.refused}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </figure>
+  );
+}
+
+function showLatest(u: uPlot): void {
+  if (u.cursor.idx == null) u.setLegend({ idx: u.data[0].length - 1 });
+}
+
+function summary(daily: UsageChartProps["daily"]): string {
+  const allowed = daily.reduce((s, d) => s + d.allowed, 0);
+  const refused = daily.reduce((s, d) => s + d.refused, 0);
+  return `Calls per day from ${daily[0].date} to ${
+    daily.at(-1)!.date
+  }: ${allowed} allowed, ${refused} refused.`;
+}
+
+/** 1234 → "1.2k", 2500000 → "2.5M". */
+function compact(n: number): string {
+  if (n >= 1e6) return `${+(n / 1e6).toFixed(1)}M`;
+  if (n >= 1e3) return `${+(n / 1e3).toFixed(1)}k`;
+  return String(n);
+}
