@@ -5,6 +5,12 @@
  */
 import { z } from "zod";
 import { ERROR_STATUS, errorBody, type ErrorCode } from "../errors.ts";
+import {
+  PreviewTiersBodySchema,
+  ReportPeriodSchema,
+  TierPreviewResponseSchema,
+  UsageReportSchema,
+} from "../schemas/analytics.ts";
 import * as billingSchemas from "../schemas/billing.ts";
 import * as dashboardSchemas from "../schemas/dashboard.ts";
 import * as responseSchemas from "../schemas/responses.ts";
@@ -34,10 +40,16 @@ const REQUEST_MODULES: Record<string, unknown>[] = [
   tenantSchemas,
   billingSchemas,
   dashboardSchemas,
-  {
-    TierSchema,
-  },
+  { TierSchema, PreviewTiersBodySchema },
 ];
+
+/** Response-side schemas that become named components (others are named after their operation). */
+const RESPONSE_MODULES: Record<string, unknown>[] = [responseSchemas, {
+  TierSchema,
+  ReportPeriodSchema,
+  UsageReportSchema,
+  TierPreviewResponseSchema,
+}];
 
 /** `FooSchema` exports → `Foo`; only zod schemas. */
 function namedSchemas(modules: Record<string, unknown>[], onlyObjects: boolean) {
@@ -50,6 +62,11 @@ function namedSchemas(modules: Record<string, unknown>[], onlyObjects: boolean) 
     }
   }
   return names;
+}
+
+/** A bare `z.string()` (a CSV or text body) is inlined, not made a component. */
+function isPlainString(schema: z.ZodType): boolean {
+  return schema instanceof z.ZodString;
 }
 
 /** `post /dashboard/api/stripe/sync` → `postDashboardApiStripeSync`. */
@@ -310,16 +327,18 @@ export function buildOpenApi(
 
   // Named components: exported `FooSchema`s of the schema modules, plus each route's body and
   // response schema that is not exported (named after its operation).
-  const output = namedSchemas([responseSchemas, { TierSchema }], false);
+  const output = namedSchemas(RESPONSE_MODULES, false);
   const input = new Map<z.ZodType, string>();
   for (const [schema, name] of namedSchemas(REQUEST_MODULES, true)) {
     input.set(schema, output.has(schema) ? `${name}Input` : name);
   }
   for (const route of routes) {
-    if (route.body && !input.has(route.body)) input.set(route.body, `${operationId(route)}Body`);
+    // `postDashboardApiKeys` → `PostDashboardApiKeysBody`, `…Response` (`…Response404` for errors).
+    const base = operationId(route).replace(/^./, (c) => c.toUpperCase());
+    if (route.body && !input.has(route.body)) input.set(route.body, `${base}Body`);
     for (const [status, doc] of Object.entries(route.responses)) {
-      if (doc?.schema && !output.has(doc.schema)) {
-        output.set(doc.schema, `${operationId(route)}${status}`);
+      if (doc?.schema && !output.has(doc.schema) && !isPlainString(doc.schema)) {
+        output.set(doc.schema, `${base}Response${Number(status) < 300 ? "" : status}`);
       }
     }
   }

@@ -9,6 +9,7 @@ import addFormats from "ajv-formats";
 import { ERROR_STATUS } from "../../lib/errors.ts";
 import { buildOpenApi, openApiPath } from "../../lib/openapi/document.ts";
 import { ROUTES } from "../../lib/openapi/routes.ts";
+import { paidFounderWithPlatform } from "../analytics/_world.ts";
 import {
   founderHeaders,
   json,
@@ -57,13 +58,16 @@ class Conformance {
   }
 
   async check(method: string, path: string, res: Response): Promise<Json> {
-    const { body, text } = await json(res);
+    const isJson = (res.headers.get("content-type") ?? "").startsWith("application/json");
+    const { body, text } = isJson ? await json(res) : { body: undefined, text: await res.text() };
     const operation = this.doc.paths[path]?.[method.toLowerCase()];
     assert.ok(operation, `${method} ${path} is not in the document`);
     const documented = operation.responses[String(res.status)];
     assert.ok(documented, `${method} ${path} answered an undocumented ${res.status}: ${text}`);
-    const media = documented.content?.["application/json"];
-    assert.ok(media, `${method} ${path} ${res.status} documents no JSON body`);
+    const type = (res.headers.get("content-type") ?? "").split(";")[0].trim();
+    const media = documented.content?.[type];
+    assert.ok(media, `${method} ${path} ${res.status}: ${type} is not documented`);
+    if (type !== "application/json") return text;
     assert.equal(res.headers.get("content-type"), "application/json", text);
     const validate = this.#ajv.compile({ $ref: this.#refOf(media.schema) });
     const candidate: unknown = body; // keep `body` un-narrowed by the type guard
@@ -356,4 +360,45 @@ Deno.test("the founders' API's real answers match the document", async () => {
   );
   body = await check.check("GET", "/dashboard/api/me", await call("GET", "/dashboard/api/me"));
   assert.equal(body.platform.tiers.length, 2);
+});
+
+Deno.test("the analytics API's real answers match the document (usage, usage.csv, tiers/preview)", async () => {
+  await using t = await testApp();
+  const doc = await fetchDocument(t);
+  const check = new Conformance(doc);
+  const founder = await paidFounderWithPlatform(t);
+  for (const user of ["u1", "u2", "u2", "u3"]) {
+    const res = await t.app.request("/api/data", {
+      method: "POST",
+      headers: tenantHeaders(founder.apiKey, user),
+    });
+    assert.equal(res.status, 200, await res.text());
+  }
+  const get = (path: string) => t.app.request(path, { headers: founder.headers });
+  let body = await check.check("GET", "/dashboard/api/usage", await get("/dashboard/api/usage"));
+  assert.equal(body.totals.units, 4, JSON.stringify(body));
+  assert.equal(body.users[0].userId, "u2");
+  body = await check.check(
+    "GET",
+    "/dashboard/api/usage",
+    await get("/dashboard/api/usage?limit=1&q=u"),
+  );
+  assert.ok(body.next, JSON.stringify(body));
+  await check.check("GET", "/dashboard/api/usage", await get("/dashboard/api/usage?period=soon"));
+  const csv = await check.check(
+    "GET",
+    "/dashboard/api/usage.csv",
+    await get("/dashboard/api/usage.csv"),
+  );
+  assert.match(csv, /u2/);
+  body = await check.check(
+    "POST",
+    "/dashboard/api/tiers/preview",
+    await t.app.request("/dashboard/api/tiers/preview", {
+      method: "POST",
+      headers: { ...founder.headers, "content-type": "application/json" },
+      body: JSON.stringify({ tiers: [{ id: "free", name: "Free", price: 0, limit: 1 }] }),
+    }),
+  );
+  assert.deepEqual(body.tiers.map((x: Json) => [x.id, x.users, x.overLimit]), [["free", 3, 1]]);
 });
