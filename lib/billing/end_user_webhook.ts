@@ -29,19 +29,10 @@ import {
 } from "../kv/platform_stripe.ts";
 import { getTiers } from "../kv/tiers.ts";
 import type { Tier } from "../schemas/tiers.ts";
+import { isHandledEvent, knownStatus } from "./events.ts";
 import { verifyStripeEvent } from "./webhook_signature.ts";
 
 type WebhookDeps = Pick<Deps, "kv" | "stripeFor" | "secrets" | "now" | "log" | "endUserPlans">;
-
-/** Event types `/webhook/stripe` acts on; every other verified type is acknowledged, untouched. */
-export const END_USER_EVENT_TYPES = [
-  "checkout.session.completed",
-  "customer.subscription.created",
-  "customer.subscription.updated",
-  "customer.subscription.deleted",
-  "invoice.paid",
-  "invoice.payment_failed",
-] as const;
 
 export type EndUserEventOutcome = "applied" | "stale" | "duplicate" | "ignored" | "foreign";
 
@@ -145,7 +136,7 @@ export async function handleEndUserEvent(
   connection: StripeConnection,
   event: Stripe.Event,
 ): Promise<EndUserEventOutcome> {
-  if (!(END_USER_EVENT_TYPES as readonly string[]).includes(event.type)) return "ignored";
+  if (!isHandledEvent(event.type)) return "ignored";
   const platformId = connection.platformId;
   // Cheap first: a duplicate delivery costs one read, no Stripe call.
   if (await isEventProcessed(deps.kv, platformId, event.id)) return "duplicate";
@@ -244,22 +235,6 @@ export function subscriptionState(
     currentPeriodEnd: item?.current_period_end ?? legacy.current_period_end ?? null,
     cancelAtPeriodEnd: subscription.cancel_at_period_end ?? false,
   };
-}
-
-const STATUSES: ReadonlySet<string> = new Set([
-  "incomplete",
-  "incomplete_expired",
-  "trialing",
-  "active",
-  "past_due",
-  "canceled",
-  "unpaid",
-  "paused",
-]);
-
-/** Stripe's status; one this code does not know yet entitles to nothing (as `incomplete`). */
-function knownStatus(status: string): SubscriptionState["status"] {
-  return STATUSES.has(status) ? status as SubscriptionState["status"] : "incomplete";
 }
 
 /**

@@ -18,19 +18,10 @@ import {
   updateStripeConnection,
 } from "../kv/platform_stripe.ts";
 import type { Tier, TierConfig } from "../schemas/tiers.ts";
+import { HANDLED_EVENT_TYPES } from "./events.ts";
 import { stripeFailure } from "./platform_subscription.ts";
 
 type FounderStripeDeps = Pick<Deps, "kv" | "config" | "stripeFor" | "secrets" | "tenants" | "now">;
-
-/** The events the founder's webhook endpoint subscribes to (end-user billing, issue 4). */
-export const FOUNDER_WEBHOOK_EVENTS: Stripe.WebhookEndpointCreateParams.EnabledEvent[] = [
-  "checkout.session.completed",
-  "customer.subscription.created",
-  "customer.subscription.updated",
-  "customer.subscription.deleted",
-  "invoice.paid",
-  "invoice.payment_failed",
-];
 
 /** Currency of the prices sync creates. */
 export const SYNC_CURRENCY = "usd";
@@ -192,11 +183,11 @@ async function syncWebhook(
     const endpoint = await retrieveOrNull(() => stripe.webhookEndpoints.retrieve(stored.id));
     if (endpoint) {
       const events = new Set(endpoint.enabled_events);
-      const complete = FOUNDER_WEBHOOK_EVENTS.every((e) => events.has(e)) || events.has("*");
+      const complete = HANDLED_EVENT_TYPES.every((e) => events.has(e)) || events.has("*");
       if (endpoint.url !== url || !complete || endpoint.status === "disabled") {
         await stripe.webhookEndpoints.update(stored.id, {
           url,
-          enabled_events: FOUNDER_WEBHOOK_EVENTS,
+          enabled_events: [...HANDLED_EVENT_TYPES],
           disabled: false,
         });
       }
@@ -211,7 +202,7 @@ async function syncWebhook(
   }
   const params: Stripe.WebhookEndpointCreateParams = {
     url,
-    enabled_events: FOUNDER_WEBHOOK_EVENTS,
+    enabled_events: [...HANDLED_EVENT_TYPES],
     description: "dream-api: end-user subscriptions",
     metadata: { platformId: connection.platformId },
   };

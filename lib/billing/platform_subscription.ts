@@ -10,6 +10,7 @@
 import type Stripe from "stripe";
 import type { Deps } from "../define.ts";
 import { ApiError } from "../errors.ts";
+import { isHandledEvent } from "./events.ts";
 import {
   applySubscriptionSnapshot,
   founderOfCustomer,
@@ -25,16 +26,6 @@ type BillingDeps = Pick<Deps, "kv" | "config" | "stripeFor" | "now" | "log">;
 
 /** The event scope of dream-api's own account in the processed-events keys. */
 export const PLATFORM_SCOPE = "platform";
-
-/** Event types `/webhook/platform` acts on; every other type is acknowledged and ignored. */
-export const PLATFORM_EVENT_TYPES = [
-  "checkout.session.completed",
-  "customer.subscription.created",
-  "customer.subscription.updated",
-  "customer.subscription.deleted",
-  "invoice.paid",
-  "invoice.payment_failed",
-] as const;
 
 function ownStripe(deps: BillingDeps): { stripe: Stripe; priceId: string } {
   const { secretKey, priceId } = deps.config.stripe;
@@ -108,7 +99,7 @@ export async function handlePlatformEvent(
   deps: BillingDeps,
   event: Stripe.Event,
 ): Promise<PlatformEventOutcome> {
-  if (!(PLATFORM_EVENT_TYPES as readonly string[]).includes(event.type)) return "ignored";
+  if (!isHandledEvent(event.type)) return "ignored";
   if (await isEventProcessed(deps.kv, PLATFORM_SCOPE, event.id)) return "duplicate";
 
   const target = await subscriptionTarget(deps, event);

@@ -2,20 +2,12 @@
  * Founders' own subscriptions to dream-api (dream-api's Stripe account), with the customer → founder
  * index. Written by the `/webhook/platform` handlers; read by the paid gate and `GET /me`.
  */
+import type { StripeSubscriptionStatus } from "../billing/events.ts";
 import { keys } from "./keys.ts";
 import { ConflictError } from "./platforms.ts";
 
 /** Stripe's subscription statuses, plus `none` for a founder who never subscribed. */
-export type SubscriptionStatus =
-  | "none"
-  | "incomplete"
-  | "incomplete_expired"
-  | "trialing"
-  | "active"
-  | "past_due"
-  | "canceled"
-  | "unpaid"
-  | "paused";
+export type SubscriptionStatus = "none" | StripeSubscriptionStatus;
 
 export interface FounderSubscription {
   userId: string;

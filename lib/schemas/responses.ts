@@ -3,6 +3,7 @@
  * is generated from them, and the OpenAPI tests check real answers against that document, so a
  * response that drifts from what is written here fails a test.
  */
+import { SUBSCRIPTION_STATUSES } from "../billing/events.ts";
 import { z } from "zod";
 import { ERROR_STATUS, type ErrorCode } from "../errors.ts";
 import { TierSchema } from "./tiers.ts";
@@ -116,17 +117,7 @@ export const PortalResponseSchema = z.object({
 }).meta({ examples: [{ url: "https://billing.stripe.com/p/session/test_a1b2c3" }] });
 
 /** Stripe's subscription statuses, plus `none` for a founder who never subscribed. */
-export const SubscriptionStatusSchema = z.enum([
-  "none",
-  "incomplete",
-  "incomplete_expired",
-  "trialing",
-  "active",
-  "past_due",
-  "canceled",
-  "unpaid",
-  "paused",
-]);
+export const SubscriptionStatusSchema = z.enum(["none", ...SUBSCRIPTION_STATUSES]);
 
 /** The founder's Stripe connection, never with the key beyond its last 4 characters. */
 export const StripeConnectionSchema = z.object({

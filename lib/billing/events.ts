@@ -1,0 +1,42 @@
+/**
+ * The Stripe event types dream-api acts on, at both webhook URLs (`/webhook/platform` for our own
+ * account, `/webhook/stripe` for every founder's). The endpoints sync creates subscribe to exactly
+ * these; every other verified type is acknowledged with 2xx and changes nothing, because Stripe
+ * disables endpoints that keep failing.
+ */
+import type Stripe from "stripe";
+
+export const HANDLED_EVENT_TYPES = [
+  "checkout.session.completed",
+  "customer.subscription.created",
+  "customer.subscription.updated",
+  "customer.subscription.deleted",
+  "invoice.paid",
+  "invoice.payment_failed",
+] as const satisfies readonly Stripe.WebhookEndpointCreateParams.EnabledEvent[];
+
+/** Whether `/webhook/*` acts on an event type. */
+export function isHandledEvent(type: string): boolean {
+  return (HANDLED_EVENT_TYPES as readonly string[]).includes(type);
+}
+
+/** Stripe's subscription statuses (what its API answers today). */
+export const SUBSCRIPTION_STATUSES = [
+  "incomplete",
+  "incomplete_expired",
+  "trialing",
+  "active",
+  "past_due",
+  "canceled",
+  "unpaid",
+  "paused",
+] as const satisfies readonly Stripe.Subscription.Status[];
+
+export type StripeSubscriptionStatus = (typeof SUBSCRIPTION_STATUSES)[number];
+
+/** Stripe's status as we store it; one this code does not know yet entitles to nothing (`incomplete`). */
+export function knownStatus(status: string): StripeSubscriptionStatus {
+  return (SUBSCRIPTION_STATUSES as readonly string[]).includes(status)
+    ? status as StripeSubscriptionStatus
+    : "incomplete";
+}
