@@ -17,6 +17,7 @@
  * On a local KV file, pass a second handle of the same file as `reads`: one handle runs its
  * operations one after the other, so a read on the writing handle waits behind a commit's fsync.
  */
+import { BoundedCache } from "../bounded_cache.ts";
 import { keys } from "../kv/keys.ts";
 import { isTransientKvError, retryTransient } from "../kv/retry.ts";
 import type { Period } from "./period.ts";
@@ -623,49 +624,6 @@ export class UsageMeter {
 
   #remember(counterId: string, count: number, epoch: number): void {
     this.#counts.set(counterId, { count, epoch });
-  }
-}
-
-/**
- * A bounded map that forgets its least recently used entries in bulk: a current generation takes
- * every write and every hit; once it holds half the capacity it becomes the previous one, and the
- * previous one is dropped. Why not one Map that deletes its oldest key: V8 keeps deleted entries
- * in place until the table is rebuilt, so finding the oldest key walks over them, about 60 µs per
- * eviction at 100,000 entries.
- */
-export class BoundedCache<K, V> {
-  #current = new Map<K, V>();
-  #previous = new Map<K, V>();
-  readonly #half: number;
-
-  constructor(capacity: number) {
-    this.#half = Math.max(1, Math.floor(capacity / 2));
-  }
-
-  get(key: K): V | undefined {
-    const value = this.#current.get(key);
-    if (value !== undefined) return value;
-    const old = this.#previous.get(key);
-    if (old !== undefined) this.set(key, old);
-    return old;
-  }
-
-  set(key: K, value: V): void {
-    this.#current.set(key, value);
-    if (this.#current.size >= this.#half) {
-      this.#previous = this.#current;
-      this.#current = new Map();
-    }
-  }
-
-  delete(key: K): void {
-    this.#current.delete(key);
-    this.#previous.delete(key);
-  }
-
-  /** Entries held (a key hit in the previous generation counts twice until that one is dropped). */
-  get size(): number {
-    return this.#current.size + this.#previous.size;
   }
 }
 

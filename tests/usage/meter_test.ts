@@ -5,7 +5,6 @@
 import assert from "node:assert/strict";
 import { keys } from "../../lib/kv/keys.ts";
 import {
-  BoundedCache,
   type CountRequest,
   type CountResult,
   MeterClosedError,
@@ -498,18 +497,4 @@ Deno.test("a read asked after a 200 never answers less than that 200's count, wh
   }
   for (const m of meters) await m.close();
   for (const h of handles) h.close();
-});
-
-Deno.test("BoundedCache holds at most its capacity and keeps what is used", () => {
-  const cache = new BoundedCache<string, number>(1000);
-  for (let i = 0; i < 1_000_000; i++) {
-    cache.set(`k${i}`, i);
-    assert.equal(cache.get("hot"), i === 0 ? undefined : 1, `at ${i}`);
-    if (i === 0) cache.set("hot", 1);
-    assert.ok(cache.size <= 1000, `${cache.size} entries at ${i}`);
-  }
-  assert.equal(cache.get("k999999"), 999_999);
-  assert.equal(cache.get("k0"), undefined);
-  cache.delete("hot");
-  assert.equal(cache.get("hot"), undefined);
 });
