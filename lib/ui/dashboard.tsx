@@ -52,20 +52,3 @@ export function TiersTable({ tiers }: { tiers: readonly Tier[] }) {
     </div>
   );
 }
-
-/** Quick-start snippets with the founder's own key prefix and base URL. */
-export function quickStart(baseUrl: string, keyPrefix: string, tiers: readonly Tier[]) {
-  const paid = tiers.find((t) => t.price > 0);
-  const track = [
-    `curl -X POST ${baseUrl}/api/data \\`,
-    `  -H "Authorization: Bearer ${keyPrefix}" \\`,
-    `  -H "X-User-Id: user_42"${paid ? " \\" : ""}`,
-    ...(paid ? [`  -H "X-User-Plan: ${paid.id}"`] : []),
-  ].join("\n");
-  const usage = [
-    `curl ${baseUrl}/api/usage \\`,
-    `  -H "Authorization: Bearer ${keyPrefix}" \\`,
-    `  -H "X-User-Id: user_42"`,
-  ].join("\n");
-  return { track, usage };
-}
