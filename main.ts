@@ -69,7 +69,7 @@ const app = createApp({
   verifySession,
   devSigner,
   secrets,
-  usageSnapshots: new SnapshotCache(),
+  usageSnapshots: new SnapshotCache({ kvPath: config.kvPath }),
   endUserPlans: new EndUserPlanCache(reads, { ttlMs: config.cacheTtlMs }),
 });
 

@@ -38,14 +38,6 @@ export interface RecorderOptions {
 const PLAN_VALUE_BYTES = 64;
 const U64_BYTES = 8;
 
-interface DayTotals {
-  platformId: string;
-  day: string;
-  units: number;
-  allowed: number;
-  refused: number;
-}
-
 /** Records analytics into the meter's commits. One per process, like the meter. */
 export class UsageRecorder {
   readonly #now: () => Date;
@@ -55,6 +47,8 @@ export class UsageRecorder {
   readonly #plans = new Map<number, string>();
   /** platform + day → register values this process has committed (KV holds at least these). */
   readonly #registers = new Map<string, Uint8Array>();
+  /** platform → period → key sizes for `cost` */
+  readonly #costBases = new Map<string, Map<string, CostBase>>();
 
   constructor(options: RecorderOptions) {
     this.#now = options.now;
@@ -78,111 +72,95 @@ export class UsageRecorder {
    * 3 daily `sum`s and the distinct-users `sum`.
    */
   cost(req: CountRequest): { each: CommitCost; group: string; once: CommitCost } {
-    const planKey = keyBytes(keys.usagePlan(req.platformId, req.period.key, req.userId));
-    const day = "0000-00-00";
-    const registerKey = keyBytes(keys.usageHllRegister(req.platformId, day, HLL_REGISTERS));
-    const dailyKeys = 3 * keyBytes(keys.usageDailyMetric(req.platformId, day, "refused"));
-    const activeKey = keyBytes(keys.usageActive(req.platformId, req.period.key));
+    const base = this.#costBase(req.platformId, req.period.key);
+    const planKey = base.planKey + stringBytes(req.userId);
     return {
       each: {
         mutations: 2,
-        keyBytes: planKey + registerKey,
-        mutationBytes: planKey + PLAN_VALUE_BYTES + registerKey + U64_BYTES,
+        keyBytes: planKey + base.registerKey,
+        mutationBytes: planKey + PLAN_VALUE_BYTES + base.registerKey + U64_BYTES,
       },
-      group: `${req.platformId}\u0000${req.period.key}`,
-      once: {
-        mutations: 4,
-        keyBytes: dailyKeys + activeKey,
-        mutationBytes: dailyKeys + activeKey + 4 * U64_BYTES,
-      },
+      group: base.group,
+      once: base.once,
     };
   }
 
   /** Adds this commit's analytics to `op`; returns what to remember once the commit succeeded. */
   record(op: Deno.AtomicOperation, decided: readonly DecidedRequest[]): () => void {
     const now = this.#now().getTime();
-    const days = new Map<string, DayTotals>();
-    const firsts = new Map<string, { platformId: string; period: string; users: number }>();
-    const registers = new Map<
-      string,
-      { platformId: string; day: string; register: number; rank: number }
-    >();
-    const plans = new Map<string, { req: CountRequest; hash: number }>();
-    const dayOfPeriod = new Map<string, string>();
+    // platform → period key → group; days are shared by a platform's groups of the same day.
+    const groups = new Map<string, Map<string, Group>>();
+    const days = new Map<string, Day>();
+    const plans = new Map<number, CountRequest>();
 
     for (const { req, ok, before } of decided) {
-      let day = dayOfPeriod.get(req.period.key);
-      if (day === undefined) dayOfPeriod.set(req.period.key, day = dayOf(req.period, now));
-      const dayId = `${req.platformId}\u0000${day}`;
-      let totals = days.get(dayId);
-      if (!totals) {
-        totals = { platformId: req.platformId, day, units: 0, allowed: 0, refused: 0 };
-        days.set(dayId, totals);
+      let byPeriod = groups.get(req.platformId);
+      if (!byPeriod) groups.set(req.platformId, byPeriod = new Map());
+      let group = byPeriod.get(req.period.key);
+      if (!group) {
+        group = this.#group(req, dayOf(req.period, now), days);
+        byPeriod.set(req.period.key, group);
       }
+      const day = group.day;
       if (!ok) {
-        totals.refused++;
+        day.refused++;
         continue;
       }
-      totals.allowed++;
-      totals.units += req.amount;
-
-      const periodId = `${req.platformId}\u0000${req.period.key}`;
-      if (before === 0) {
-        const first = firsts.get(periodId);
-        if (first) first.users++;
-        else firsts.set(periodId, { platformId: req.platformId, period: req.period.key, users: 1 });
-      }
+      day.allowed++;
+      day.units += req.amount;
+      if (before === 0) group.firsts++;
 
       const { register, rank } = hllSlot(req.userId);
-      if ((this.#registers.get(dayId)?.[register] ?? 0) < rank) {
-        const id = `${dayId}\u0000${register}`;
-        const pending = registers.get(id);
-        if (!pending) registers.set(id, { platformId: req.platformId, day, register, rank });
-        else if (pending.rank < rank) pending.rank = rank;
+      if ((day.committed?.[register] ?? 0) < rank && (day.raise.get(register) ?? 0) < rank) {
+        day.raise.set(register, rank);
       }
 
-      const counterId = `${periodId}\u0000${req.userId}`;
-      const hash = hash53(counterId);
-      const known = this.#plans.get(hash);
+      const hash = (fnv1a(req.userId, group.seeds[0]) & 0x1fffff) * 0x1_0000_0000 +
+        fnv1a(req.userId, group.seeds[1]);
       // Later requests of the same end-user in this commit win: the tier of their latest call.
-      if (before === 0 || known !== req.plan || plans.has(counterId)) {
-        plans.set(counterId, { req, hash });
+      if (before === 0 || this.#plans.get(hash) !== req.plan || plans.has(hash)) {
+        plans.set(hash, req);
       }
     }
 
-    for (const t of days.values()) {
-      if (t.allowed > 0) {
-        op.sum(keys.usageDailyMetric(t.platformId, t.day, "units"), BigInt(t.units));
-        op.sum(keys.usageDailyMetric(t.platformId, t.day, "allowed"), BigInt(t.allowed));
+    for (const day of days.values()) {
+      if (day.allowed > 0) {
+        op.sum(keys.usageDailyMetric(day.platformId, day.day, "units"), BigInt(day.units));
+        op.sum(keys.usageDailyMetric(day.platformId, day.day, "allowed"), BigInt(day.allowed));
       }
-      if (t.refused > 0) {
-        op.sum(keys.usageDailyMetric(t.platformId, t.day, "refused"), BigInt(t.refused));
+      if (day.refused > 0) {
+        op.sum(keys.usageDailyMetric(day.platformId, day.day, "refused"), BigInt(day.refused));
+      }
+      for (const [register, rank] of day.raise) {
+        op.max(keys.usageHllRegister(day.platformId, day.day, register), BigInt(rank));
       }
     }
-    for (const f of firsts.values()) {
-      op.sum(keys.usageActive(f.platformId, f.period), BigInt(f.users));
+    for (const byPeriod of groups.values()) {
+      for (const group of byPeriod.values()) {
+        if (group.firsts === 0) continue;
+        op.sum(keys.usageActive(group.platformId, group.period), BigInt(group.firsts));
+      }
     }
-    for (const r of registers.values()) {
-      op.max(keys.usageHllRegister(r.platformId, r.day, r.register), BigInt(r.rank));
-    }
-    for (const { req } of plans.values()) {
+    for (const req of plans.values()) {
       op.set(keys.usagePlan(req.platformId, req.period.key, req.userId), req.plan);
     }
 
     return () => {
-      for (const r of registers.values()) {
-        const id = `${r.platformId}\u0000${r.day}`;
-        let values = this.#registers.get(id);
+      for (const day of days.values()) {
+        if (day.raise.size === 0) continue;
+        let values = this.#registers.get(day.id);
         if (!values) {
           values = new Uint8Array(HLL_REGISTERS);
-          this.#registers.set(id, values);
+          this.#registers.set(day.id, values);
           if (this.#registers.size > this.#hllCacheSize) {
             this.#registers.delete(this.#registers.keys().next().value!);
           }
         }
-        if (values[r.register] < r.rank) values[r.register] = r.rank;
+        for (const [register, rank] of day.raise) {
+          if (values[register] < rank) values[register] = rank;
+        }
       }
-      for (const { req, hash } of plans.values()) {
+      for (const [hash, req] of plans) {
         this.#plans.delete(hash);
         this.#plans.set(hash, req.plan);
         if (this.#plans.size > this.#planCacheSize) {
@@ -191,6 +169,99 @@ export class UsageRecorder {
       }
     };
   }
+
+  #group(req: CountRequest, date: string, days: Map<string, Day>): Group {
+    const dayId = `${req.platformId}\u0000${date}`;
+    let day = days.get(dayId);
+    if (!day) {
+      day = {
+        id: dayId,
+        platformId: req.platformId,
+        day: date,
+        units: 0,
+        allowed: 0,
+        refused: 0,
+        committed: this.#registers.get(dayId),
+        raise: new Map(),
+      };
+      days.set(dayId, day);
+    }
+    const id = `${req.platformId}\u0000${req.period.key}`;
+    return {
+      platformId: req.platformId,
+      period: req.period.key,
+      day,
+      firsts: 0,
+      seeds: [fnv1a(id, 0x811c9dc5), fnv1a(id, 0x01000193)],
+    };
+  }
+
+  /** Key sizes of a platform and period, computed once (the hot path asks for every request). */
+  #costBase(platformId: string, period: string): CostBase {
+    let byPeriod = this.#costBases.get(platformId);
+    if (!byPeriod) {
+      if (this.#costBases.size >= 10_000) this.#costBases.clear();
+      this.#costBases.set(platformId, byPeriod = new Map());
+    }
+    let base = byPeriod.get(period);
+    if (!base) {
+      const day = "0000-00-00";
+      const dailyKeys = 3 * keyBytes(keys.usageDailyMetric(platformId, day, "refused"));
+      const activeKey = keyBytes(keys.usageActive(platformId, period));
+      base = {
+        group: `${platformId}\u0000${period}`,
+        planKey: keyBytes(keys.usagePlansInPeriod(platformId, period)),
+        registerKey: keyBytes(keys.usageHllRegister(platformId, day, HLL_REGISTERS)),
+        once: {
+          mutations: 4,
+          keyBytes: dailyKeys + activeKey,
+          mutationBytes: dailyKeys + activeKey + 4 * U64_BYTES,
+        },
+      };
+      byPeriod.set(period, base);
+    }
+    return base;
+  }
+}
+
+interface Day {
+  id: string;
+  platformId: string;
+  day: string;
+  units: number;
+  allowed: number;
+  refused: number;
+  /** register values this process committed for the day (KV holds at least these) */
+  committed: Uint8Array | undefined;
+  /** register → rank this commit raises it to */
+  raise: Map<number, number>;
+}
+
+interface Group {
+  platformId: string;
+  period: string;
+  day: Day;
+  /** end-users whose first units of the period this commit counts */
+  firsts: number;
+  /** FNV seeds of this platform and period: the tier cache's 53-bit key of an end-user */
+  seeds: [number, number];
+}
+
+interface CostBase {
+  group: string;
+  planKey: number;
+  registerKey: number;
+  once: CommitCost;
+}
+
+/** `keyBytes` of one string part, without building a key. */
+function stringBytes(text: string): number {
+  let n = 2;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    n += c === 0 ? 2 : c < 0x80 ? 1 : c < 0x800 ? 2 : 3;
+  }
+  return n;
 }
 
 /**
@@ -203,9 +274,4 @@ export function dayOf(period: Period, nowMs: number): string {
   const end = period.end.getTime();
   const t = nowMs < start ? start : nowMs >= end ? end - 1 : nowMs;
   return new Date(t).toISOString().slice(0, 10);
-}
-
-/** A 53-bit hash (two FNV-1a runs): remembering tiers by number keeps the cache small. */
-function hash53(text: string): number {
-  return (fnv1a(text, 0x811c9dc5) & 0x1fffff) * 0x1_0000_0000 + fnv1a(text, 0x01000193);
 }
