@@ -1,5 +1,6 @@
 /** POST /dashboard/api/tiers/preview: edited limits measured against this period's real usage. */
 import assert from "node:assert/strict";
+import { TierPreviewResponseSchema } from "../../lib/schemas/analytics.ts";
 import { json, testApp } from "../_helpers/app.ts";
 import { paidFounderWithPlatform, post, seedCounts, track } from "./_world.ts";
 
@@ -62,6 +63,8 @@ Deno.test("the preview counts each tier's end-users over and within 10% of the e
     { id: "team", period: "2026-11", users: 0, overLimit: 0, nearLimit: 0 },
   ]);
   assert.match(body.asOf, /^2026-11-15T/);
+  const parsed = TierPreviewResponseSchema.safeParse(body);
+  assert.ok(parsed.success, JSON.stringify(parsed.error?.issues));
 });
 
 Deno.test("the preview follows an edited period: a tier switched to daily reads today's counters", async () => {

@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { keys } from "../../lib/kv/keys.ts";
+import { UsageReportSchema } from "../../lib/schemas/analytics.ts";
 import { founderHeaders, json, payFounder, testApp } from "../_helpers/app.ts";
 import { get, paidFounderWithPlatform, post, seedCounts, track } from "./_world.ts";
 
@@ -167,6 +168,9 @@ Deno.test("GET /dashboard/api/usage answers a past month, a day period, and says
   assert.equal(body.daily.length, 31);
   assert.deepEqual(body.totals, { units: 7, allowed: 1, refused: 0, activeUsers: 1 });
   assert.deepEqual(body.users, [{ userId: "oct-user", plan: "free", count: 7, limit: 100 }]);
+  // The answer is what the OpenAPI document (generated from this schema) promises.
+  const parsed = UsageReportSchema.safeParse(body);
+  assert.ok(parsed.success, JSON.stringify(parsed.error?.issues));
   assert.deepEqual(body.accuracy, {
     activeUsers: "exact",
     dailyActiveUsers: "approximate",
