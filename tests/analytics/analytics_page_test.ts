@@ -28,7 +28,10 @@ const hasChromium = await Deno.stat(CHROMIUM).then(() => true, () => false);
 async function snap(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: new URL(`${name}-desktop.png`, SHOTS).pathname, fullPage: true });
   await page.setViewportSize(PHONE);
-  await page.waitForTimeout(100); // the chart follows its box's new width
+  // The chart follows its box's new width (a ResizeObserver redraws it).
+  await page.waitForFunction(() =>
+    [...document.querySelectorAll<HTMLElement>(".uplot")].every((u) => u.offsetWidth <= 375)
+  );
   await page.screenshot({ path: new URL(`${name}-phone.png`, SHOTS).pathname, fullPage: true });
   const overflow = await page.evaluate(() =>
     document.documentElement.scrollWidth - document.documentElement.clientWidth
