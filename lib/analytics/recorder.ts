@@ -14,6 +14,7 @@
  * from what this process last wrote for them, or when it does not remember them. In the steady state
  * a commit adds 3 to 4 `sum`s per platform and day, whatever the number of requests it carries.
  */
+import { BoundedCache } from "../bounded_cache.ts";
 import { keys } from "../kv/keys.ts";
 import {
   type CommitCost,
@@ -41,19 +42,17 @@ const U64_BYTES = 8;
 /** Records analytics into the meter's commits. One per process, like the meter. */
 export class UsageRecorder {
   readonly #now: () => Date;
-  readonly #planCacheSize: number;
-  readonly #hllCacheSize: number;
   /** 53-bit hash of (platform, period, end-user) → the tier this process last committed for them. */
-  readonly #plans = new Map<number, string>();
+  readonly #plans: BoundedCache<number, string>;
   /** platform + day → register values this process has committed (KV holds at least these). */
-  readonly #registers = new Map<string, Uint8Array>();
+  readonly #registers: BoundedCache<string, Uint8Array>;
   /** platform → period → key sizes for `cost` */
   readonly #costBases = new Map<string, Map<string, CostBase>>();
 
   constructor(options: RecorderOptions) {
     this.#now = options.now;
-    this.#planCacheSize = options.planCacheSize ?? 100_000;
-    this.#hllCacheSize = options.hllCacheSize ?? 4_096;
+    this.#plans = new BoundedCache(options.planCacheSize ?? 100_000);
+    this.#registers = new BoundedCache(options.hllCacheSize ?? 4_096);
   }
 
   /**
@@ -149,24 +148,12 @@ export class UsageRecorder {
       for (const day of days.values()) {
         if (day.raise.size === 0) continue;
         let values = this.#registers.get(day.id);
-        if (!values) {
-          values = new Uint8Array(HLL_REGISTERS);
-          this.#registers.set(day.id, values);
-          if (this.#registers.size > this.#hllCacheSize) {
-            this.#registers.delete(this.#registers.keys().next().value!);
-          }
-        }
+        if (!values) this.#registers.set(day.id, values = new Uint8Array(HLL_REGISTERS));
         for (const [register, rank] of day.raise) {
           if (values[register] < rank) values[register] = rank;
         }
       }
-      for (const [hash, req] of plans) {
-        this.#plans.delete(hash);
-        this.#plans.set(hash, req.plan);
-        if (this.#plans.size > this.#planCacheSize) {
-          this.#plans.delete(this.#plans.keys().next().value!);
-        }
-      }
+      for (const [hash, req] of plans) this.#plans.set(hash, req.plan);
     };
   }
 
