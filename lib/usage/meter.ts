@@ -301,10 +301,16 @@ export class UsageMeter {
     // One microtask turn lets requests that arrived together share the first commit.
     await Promise.resolve();
     try {
+      let answer: (() => void)[] = [];
       while (this.#queue.length > 0) {
         const batch = this.#takeBatch();
-        await Promise.all(this.#plan(batch).map((groups) => this.#commitGroups(groups)));
+        const commits = this.#plan(batch).map((groups) => this.#commitGroups(groups));
+        // The previous batch is answered only now that this one is on its way to KV: its
+        // responses are built while KV commits, instead of before KV has anything to do.
+        for (const resolve of answer) resolve();
+        answer = (await Promise.all(commits)).flat();
       }
+      for (const resolve of answer) resolve();
     } finally {
       this.#draining = null;
     }
@@ -356,7 +362,8 @@ export class UsageMeter {
   }
 
   /** Reads what it must, decides, commits; on a failed check refreshes the moved guards and retries. */
-  async #commitGroups(groups: ShardGroup[]): Promise<void> {
+  /** Resolves to the answers to give once committed (a rejection is given at once). */
+  async #commitGroups(groups: ShardGroup[]): Promise<(() => void)[]> {
     const items = groups.flatMap((g) => g.items);
     try {
       for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
@@ -393,9 +400,8 @@ export class UsageMeter {
           for (const [id, { count, guardId }] of decision.writes) {
             this.#remember(id, count, loaded.guards.get(guardId)!.epoch);
           }
-          for (const [item, answer] of decision.results) item.resolve(answer);
           committed?.();
-          return;
+          return decision.results.map(([item, answer]) => () => item.resolve(answer));
         }
         this.#stats.conflicts++;
         await this.#refreshGuards(groups).catch((error) => {
@@ -407,6 +413,7 @@ export class UsageMeter {
       throw new Error(`usage commit still conflicting after ${MAX_ATTEMPTS} attempts`);
     } catch (error) {
       for (const item of items) item.reject(error);
+      return [];
     }
   }
 
