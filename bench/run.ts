@@ -251,10 +251,17 @@ async function main() {
     };
     const usageGet = { ...spreadPost, BENCH_METHOD: "GET", BENCH_PATH: "/api/usage" };
 
+    /** The server's peak RSS after each phase: where the peak comes from. */
+    const peaks: string[] = [];
+    const notePeak = async (phase: string) =>
+      peaks.push(`${phase} ${(await memoryOf(real.pid)).peakMiB.toFixed(0)}`);
+    await notePeak("start");
+
     // Warm both (JIT, caches, KV pages) before anything is measured.
     log("warming up");
     await wrk(bare.url, spreadPost, { seconds: 2 });
     await wrk(real.url, spreadPost, { seconds: 3 });
+    await notePeak("warm-up");
 
     const paired: Paired[] = [];
     for (
@@ -272,6 +279,7 @@ async function main() {
         p.real.push(await wrk(real.url, env));
       }
       paired.push(p);
+      await notePeak(name.slice(0, 3));
     }
 
     // (4) Exactness: one end-user on a tier of limit 10,000, 64 connections.
@@ -297,6 +305,7 @@ async function main() {
     // are refusals: enough 429s after the grants make the 200 count complete.
     const exactPass = exact.s2xx === EXACT_LIMIT && exactUsage === EXACT_LIMIT &&
       exact.s5xx === 0 && exact.s429 > 64;
+    await notePeak("(4)");
 
     // (5) Peak RSS after DISTINCT_USERS distinct end-users were counted (fast: wrk, chunks).
     log(`(5) counting ${DISTINCT_USERS.toLocaleString("en-US")} distinct end-users`);
@@ -319,6 +328,7 @@ async function main() {
     }
     const distinctSeconds = (performance.now() - distinctStart) / 1000;
     const memory = await memoryOf(real.pid);
+    await notePeak("(5)");
     const check = await Deno.openKv(kvPath);
     let distinct = 0;
     const period = periodOf("month", new Date()).key;
@@ -340,6 +350,7 @@ async function main() {
       distinct,
       distinctErrors,
       distinctSeconds,
+      peaks,
     });
     console.log(report);
     const target = QUICK ? `${ROOT}bench/out/quick.md` : `${ROOT}bench/RESULTS.md`;
@@ -368,6 +379,7 @@ function renderReport(r: {
   distinct: number;
   distinctErrors: number;
   distinctSeconds: number;
+  peaks: string[];
 }): string {
   const targets = [
     { ratio: 0.5, p99Ms: 10 },
@@ -428,6 +440,8 @@ ${rows.join("\n")}
     } MiB, RSS now ${r.memory.rssMiB.toFixed(0)} MiB | < 200 MiB after 1,000,000 | ${
       r.memory.peakMiB < 200 && r.distinct >= 1_000_000 ? "yes" : "**no**"
     } |
+
+Server peak RSS (VmHWM, MiB) after each phase: ${r.peaks.join(", ")}.
 `;
 }
 

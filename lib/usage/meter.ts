@@ -77,7 +77,10 @@ export interface MeterOptions {
   reads?: Deno.Kv;
   /** Most requests committed in one batch. */
   maxBatch?: number;
-  /** Most end-user counters remembered in memory. */
+  /**
+   * Most end-user counts remembered (default 50,000, about 5 MiB; a forgotten count costs one read
+   * when its end-user comes back). Raise it together with the V8 heap cap of `deno task start`.
+   */
   cacheSize?: number;
   /** Most shard guards remembered in memory (16 per platform by default). */
   guardCacheSize?: number;
@@ -212,7 +215,7 @@ export class UsageMeter {
     this.#reads = options.reads ?? kv;
     this.#shards = options.shards ?? 8;
     this.#maxBatch = options.maxBatch ?? 400;
-    this.#counts = new BoundedCache(options.cacheSize ?? 100_000);
+    this.#counts = new BoundedCache(options.cacheSize ?? 50_000);
     this.#guards = new BoundedCache(options.guardCacheSize ?? 65_536);
     this.#now = options.now ?? Date.now;
     this.#beforeCommit = options.beforeCommit;
