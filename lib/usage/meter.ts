@@ -197,6 +197,7 @@ export class UsageMeter {
 
   #queue: Pending[] = [];
   #readQueue: PendingRead[] = [];
+  #reading: Promise<void> | null = null;
   #draining: Promise<void> | null = null;
   #closed = false;
   #nextEpoch = 1;
@@ -269,18 +270,29 @@ export class UsageMeter {
         resolve,
         reject,
       });
-      if (this.#readQueue.length === 1) queueMicrotask(() => this.#flushReads());
+      this.#reading ??= this.#readLoop();
     });
   }
 
-  async #flushReads(): Promise<void> {
-    const batch = this.#readQueue;
-    this.#readQueue = [];
+  /**
+   * Like commits, reads asked while a read is in flight wait for it and go together in the next
+   * one; each is answered from a read made after it was asked.
+   */
+  async #readLoop(): Promise<void> {
+    await Promise.resolve();
     try {
-      const { counts } = await retryTransient(() => this.#load(groupByGuard(batch), true));
-      for (const item of batch) item.resolve(counts.get(item.counterId)!);
-    } catch (error) {
-      for (const item of batch) item.reject(error);
+      while (this.#readQueue.length > 0) {
+        const batch = this.#readQueue;
+        this.#readQueue = [];
+        try {
+          const { counts } = await retryTransient(() => this.#load(groupByGuard(batch), true));
+          for (const item of batch) item.resolve(counts.get(item.counterId)!);
+        } catch (error) {
+          for (const item of batch) item.reject(error);
+        }
+      }
+    } finally {
+      this.#reading = null;
     }
   }
 
