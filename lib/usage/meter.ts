@@ -68,9 +68,9 @@ const ANSWER_BYTES = 512;
 
 export interface MeterOptions {
   /**
-   * Guard shards per platform (default 8): more shards, fewer conflicts between processes; at most
-   * 10, one platform's batch is one commit (10 checks), and each commit costs a file KV an fsync.
-   * The same in every process.
+   * Guard shards per platform (default 8), the same in every process. More shards, fewer conflicts
+   * between processes; up to 10, one platform's batch is one commit (10 checks), and every commit
+   * costs a KV file an fsync.
    */
   shards?: number;
   /** A second handle on the same KV for reads (never `:memory:`: that would be another database). */
@@ -82,7 +82,7 @@ export interface MeterOptions {
    * when its end-user comes back). Raise it together with the V8 heap cap of `deno task start`.
    */
   cacheSize?: number;
-  /** Most shard guards remembered in memory (16 per platform by default). */
+  /** Most shard guards remembered in memory (`shards` per platform). */
   guardCacheSize?: number;
   /** The clock of idempotency expiry (ms since the epoch). */
   now?: () => number;
@@ -253,8 +253,8 @@ export class UsageMeter {
 
   /**
    * The end-user's committed count in a period, as KV holds it at a read made after this call.
-   * Reads asked in the same turn share their KV reads, and one read of a shard's guard confirms
-   * every count this process holds for that shard, so a cached count costs no read of its own.
+   * Reads asked together share their KV reads, and one read of a shard's guard confirms every
+   * count this process holds for that shard, so a cached count costs no read of its own.
    */
   read(platformId: string, period: Period, userId: string): Promise<number> {
     const counterKey = keys.usage(platformId, period.key, userId);
@@ -376,8 +376,10 @@ export class UsageMeter {
     return commits;
   }
 
-  /** Reads what it must, decides, commits; on a failed check refreshes the moved guards and retries. */
-  /** Resolves to the answers to give once committed (a rejection is given at once). */
+  /**
+   * Reads what it must, decides, commits; on a failed check refreshes the moved guards and
+   * retries. Resolves to the answers to give (the caller gives them); a failure rejects at once.
+   */
   async #commitGroups(groups: ShardGroup[]): Promise<(() => void)[]> {
     const items = groups.flatMap((g) => g.items);
     try {
