@@ -4,6 +4,7 @@
  * size). The webhook calls `forget()` after each change, so a change processed by this process takes
  * effect at once; a change processed by another process takes effect here within the TTL.
  */
+import { BoundedCache } from "../bounded_cache.ts";
 import { entitlement, getEndUserBilling } from "../kv/end_users.ts";
 import { retryTransient } from "../kv/retry.ts";
 
@@ -21,9 +22,8 @@ interface Entry {
 export class EndUserPlanCache {
   readonly #kv: Deno.Kv;
   readonly #ttlMs: number;
-  readonly #maxEntries: number;
   readonly #now: () => number;
-  readonly #entries = new Map<string, Entry>();
+  readonly #entries: BoundedCache<string, Entry>;
   readonly #inFlight = new Map<string, Promise<PaidPlan | null>>();
   // Bumped by forget(): a load that started before a forget() must not store what it read.
   #generation = 0;
@@ -34,7 +34,7 @@ export class EndUserPlanCache {
   ) {
     this.#kv = kv;
     this.#ttlMs = options.ttlMs;
-    this.#maxEntries = options.maxEntries ?? 100_000;
+    this.#entries = new BoundedCache(options.maxEntries ?? 100_000);
     this.#now = options.now ?? Date.now;
   }
 
@@ -51,7 +51,7 @@ export class EndUserPlanCache {
         .then((record) => {
           const plan = entitlement(record);
           if (generation === this.#generation && this.#ttlMs > 0) {
-            this.#store(id, { plan, fetchedAt: now });
+            this.#entries.set(id, { plan, fetchedAt: now });
           }
           return plan;
         })
@@ -69,14 +69,6 @@ export class EndUserPlanCache {
     this.#generation++;
     this.#entries.delete(id);
     this.#inFlight.delete(id);
-  }
-
-  #store(id: string, entry: Entry): void {
-    this.#entries.delete(id);
-    this.#entries.set(id, entry);
-    if (this.#entries.size > this.#maxEntries) {
-      this.#entries.delete(this.#entries.keys().next().value!);
-    }
   }
 }
 

@@ -9,8 +9,21 @@ export interface Period {
   end: Date;
 }
 
-/** The period of `unit` that contains `now`. */
+/**
+ * The period of `unit` that contains `now`. The hot path asks on every call and the answer changes
+ * once a day or month, so the last period of each unit is kept (a pure memo: same input, same answer;
+ * callers treat periods as read-only).
+ */
 export function periodOf(unit: PeriodUnit, now: Date): Period {
+  const t = now.getTime();
+  const last = recent[unit];
+  if (last && t >= last.start.getTime() && t < last.end.getTime()) return last;
+  return recent[unit] = computePeriod(unit, now);
+}
+
+const recent: Partial<Record<PeriodUnit, Period>> = {};
+
+function computePeriod(unit: PeriodUnit, now: Date): Period {
   const y = now.getUTCFullYear();
   const m = now.getUTCMonth();
   if (unit === "day") {
