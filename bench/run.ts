@@ -336,7 +336,7 @@ async function main() {
     check.close();
     distinct -= SPREAD_USERS + 2; // the spread, hot and exactness end-users counted earlier
 
-    const report = renderReport({
+    const table = renderReport({
       description: `${description}; server flags as \`deno task start\`: ${
         v8Flags.join(" ") || "none"
       }`,
@@ -352,6 +352,7 @@ async function main() {
       distinctSeconds,
       peaks,
     });
+    const report = `${table}\n${await previewReport()}`;
     console.log(report);
     const target = QUICK ? `${ROOT}bench/out/quick.md` : `${ROOT}bench/RESULTS.md`;
     await Deno.mkdir(`${ROOT}bench/out`, { recursive: true });
@@ -449,3 +450,31 @@ Server peak RSS (VmHWM, MiB) after each phase: ${r.peaks.join(", ")}.
 }
 
 if (import.meta.main) await main();
+
+/**
+ * (6) The founders' tier impact preview and usage report at 100,000 end-users (10,000 with
+ * --quick), measured by bench/preview.ts in its own process; its markdown table is appended.
+ */
+async function previewReport(): Promise<string> {
+  const users = QUICK ? 10_000 : 100_000;
+  console.error(`[bench] (6) analytics at ${users} end-users (bench/preview.ts)…`);
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      `${ROOT}bench/preview.ts`,
+      "--users",
+      String(users),
+      "--runs",
+      QUICK ? "1" : "5",
+    ],
+    stdout: "piped",
+    stderr: "inherit",
+  }).output();
+  const text = new TextDecoder().decode(out.stdout);
+  const start = text.indexOf("| operation");
+  if (!out.success || start < 0) {
+    return `## (6) Analytics at ${users} end-users\n\nfailed:\n\n${text}\n`;
+  }
+  return `## (6) Analytics at ${users} end-users (target: preview < 1 s)\n\n${text.slice(start)}`;
+}
