@@ -3,6 +3,7 @@
  * real test app, so webhook deliveries reach the app in process and every call goes through the
  * real `stripe` SDK.
  */
+import { HANDLED_EVENT_TYPES } from "../../lib/billing/events.ts";
 import type Stripe from "stripe";
 import { type LocalStripeServer, startLocalStripe } from "../../dev/stripe/mod.ts";
 import { createStripeFactory } from "../../lib/billing/stripe_client.ts";
@@ -54,14 +55,7 @@ export async function stripeTestApp(
   });
   const endpoint = await own.webhookEndpoints.create({
     url: `${publicUrl}/webhook/platform`,
-    enabled_events: [
-      "checkout.session.completed",
-      "customer.subscription.created",
-      "customer.subscription.updated",
-      "customer.subscription.deleted",
-      "invoice.paid",
-      "invoice.payment_failed",
-    ],
+    enabled_events: [...HANDLED_EVENT_TYPES],
   });
   const t = await testApp({
     kvPath: options.kvPath,

@@ -4,26 +4,12 @@
  * 375 px phone, go to `test-results/screenshots/analytics-*.png`.
  */
 import assert from "node:assert/strict";
-import { chromium, type Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { buildIslands } from "../../lib/ui/build.ts";
 import { periodOf } from "../../lib/usage/period.ts";
 import { testApp } from "../_helpers/app.ts";
+import { DESKTOP, hasChromium, launchChromium, PHONE, SHOTS } from "../_helpers/browser.ts";
 import { paidFounderWithPlatform } from "./_world.ts";
-
-const CHROMIUM = "/usr/bin/chromium";
-const CHROMIUM_ARGS = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-  "--disable-quic",
-];
-const SHOTS = new URL("../../test-results/screenshots/", import.meta.url);
-const DESKTOP = { width: 1280, height: 800 };
-const PHONE = { width: 375, height: 812 };
-const hasChromium = await Deno.stat(CHROMIUM).then(() => true, () => false);
 
 async function snap(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: new URL(`${name}-desktop.png`, SHOTS).pathname, fullPage: true });
@@ -48,7 +34,6 @@ Deno.test({
   sanitizeResources: false,
   async fn() {
     await buildIslands();
-    await Deno.mkdir(SHOTS, { recursive: true });
     await using t = await testApp();
     const founder = await paidFounderWithPlatform(t);
     // Days 1–15 of November: 140 end-users; most on 'free' (limit 100), every 7th on 'pro'.
@@ -81,7 +66,7 @@ Deno.test({
     });
     const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, t.app.fetch);
     const base = `http://127.0.0.1:${server.addr.port}`;
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    const browser = await launchChromium();
     try {
       const context = await browser.newContext({ viewport: DESKTOP });
       await context.addCookies([{

@@ -4,14 +4,10 @@
  * `test-results/screenshots/local-stripe-*.png`.
  */
 import assert from "node:assert/strict";
-import { chromium } from "playwright-core";
 import { startLocalStripe } from "../../dev/stripe/mod.ts";
 import { createStripeFactory } from "../../lib/billing/stripe_client.ts";
 import { startReceiver } from "./_receiver.ts";
-
-const CHROMIUM = "/usr/bin/chromium";
-const SHOTS = new URL("../../test-results/screenshots/", import.meta.url);
-const hasChromium = await Deno.stat(CHROMIUM).then(() => true, () => false);
+import { hasChromium, launchChromium, SHOTS } from "../_helpers/browser.ts";
 
 Deno.test({
   name:
@@ -21,7 +17,6 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
-    await Deno.mkdir(SHOTS, { recursive: true });
     await using local = await startLocalStripe();
     await using app = startReceiver(); // stands in for the app's success and return pages
     const stripe = createStripeFactory({ apiUrl: local.url })("sk_test_browser_founder");
@@ -44,10 +39,7 @@ Deno.test({
       cancel_url: `${app.url}?canceled=1`,
     });
 
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"],
-    });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
       await page.goto(session.url!);

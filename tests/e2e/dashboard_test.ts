@@ -6,27 +6,20 @@
  * 375 px phone, go to `test-results/screenshots/`.
  */
 import assert from "node:assert/strict";
-import { chromium, type Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { bootstrapLocalStripe } from "../../dev/stripe/mod.ts";
 import { encodeBase64 } from "../../lib/encoding.ts";
 import { buildIslands } from "../../lib/ui/build.ts";
 import { startServer } from "../_helpers/server.ts";
+import {
+  CHROMIUM,
+  DESKTOP,
+  hasChromium,
+  launchChromium,
+  PHONE,
+  SHOTS,
+} from "../_helpers/browser.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
-const CHROMIUM_ARGS = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-  "--disable-quic",
-];
-const SHOTS = new URL("../../test-results/screenshots/", import.meta.url);
-const DESKTOP = { width: 1280, height: 800 };
-const PHONE = { width: 375, height: 812 };
-
-const hasChromium = await Deno.stat(CHROMIUM).then(() => true, () => false);
 if (!hasChromium) {
   console.warn(
     `tests/e2e/dashboard_test.ts: skipped, ${CHROMIUM} is absent (apt-get install chromium).`,
@@ -62,7 +55,6 @@ Deno.test({
   sanitizeResources: false,
   async fn(t) {
     await buildIslands(); // the server (APP_ENV=test) serves what is built
-    await Deno.mkdir(SHOTS, { recursive: true });
     const dir = await Deno.makeTempDir({ prefix: "dream-e2e-" });
     const port = freePort();
     const base = `http://127.0.0.1:${port}`;
@@ -77,7 +69,7 @@ Deno.test({
       STRIPE_PRICE_ID: stripe.priceId,
       STRIPE_WEBHOOK_SECRET: stripe.webhookSecret,
     });
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    const browser = await launchChromium();
     try {
       const context = await browser.newContext({ viewport: DESKTOP });
       await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: base });
