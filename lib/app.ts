@@ -34,6 +34,9 @@ import { serveStatic } from "./ui/assets.ts";
 import { notFoundPage, serverErrorPage, wantsHtml } from "./ui/error_page.tsx";
 import { type AppEnv, type Deps, mountRoute } from "./define.ts";
 import { ApiError, errorBody } from "./errors.ts";
+import { MAX_BODY_BYTES } from "./http/body.ts";
+import { hotRoutes } from "./http/hot_routes.ts";
+import { errorResponse } from "./http/json.ts";
 import { requireApiKey } from "./middleware/api_key.ts";
 import { limitBody } from "./middleware/body_limit.ts";
 import {
@@ -47,8 +50,11 @@ export type { Deps } from "./define.ts";
 /** Largest `/webhook/stripe` body accepted (Stripe's events are far smaller); more is 413. */
 export const WEBHOOK_MAX_BYTES = 512 * 1024;
 
-/** Builds the app around its dependencies; nothing here opens KV or reads the environment. */
-export function createApp(deps: Deps): Hono<AppEnv> {
+/**
+ * Builds the app around its dependencies; nothing here opens KV or reads the environment.
+ * `hotRoutes: false` serves the metered routes through Hono too (tests compare the two).
+ */
+export function createApp(deps: Deps, options: { hotRoutes?: boolean } = {}): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.use(async (c, next) => {
     c.set("deps", deps);
@@ -103,19 +109,24 @@ export function createApp(deps: Deps): Hono<AppEnv> {
       : c.json(errorBody("not_found", `No route for ${c.req.method} ${c.req.path}.`), 404)
   );
   app.onError((error, c) => {
-    if (error instanceof ApiError) {
-      return c.json(
-        errorBody(error.code, error.message, error.details),
-        error.status,
-        error.headers,
-      );
-    }
     if (error instanceof HTTPException && error.status < 500) {
-      return c.json(errorBody("invalid_request", error.message || "Bad request."), 400);
+      error = new ApiError("invalid_request", error.message || "Bad request.");
     }
-    deps.log.log("error", "unhandled error", { method: c.req.method, path: c.req.path, error });
-    if (wantsHtml(c)) return serverErrorPage(c);
-    return c.json(errorBody("internal", "Something went wrong on our side. Please retry."), 500);
+    const unexpected = (error: unknown) =>
+      deps.log.log("error", "unhandled error", { method: c.req.method, path: c.req.path, error });
+    if (!(error instanceof ApiError) && wantsHtml(c)) {
+      unexpected(error);
+      return serverErrorPage(c);
+    }
+    return errorResponse(error, unexpected);
   });
+
+  // The two metered tenant routes skip Hono's per-request machinery: the same handlers, checks
+  // and envelope (lib/http/hot_routes.ts). `app.request()` calls `app.fetch`, so tests see it too.
+  if (options.hotRoutes === false) return app;
+  app.fetch = hotRoutes(deps, [
+    { method: "POST", path: "/api/data", handler: data.POST, maxBody: MAX_BODY_BYTES },
+    { method: "GET", path: "/api/usage", handler: usage.GET },
+  ], app.fetch);
   return app;
 }

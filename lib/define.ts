@@ -61,9 +61,36 @@ export interface AppEnv {
 
 export type AppContext = Context<AppEnv>;
 
+/** What a tenant-API handler is given: the request, its authenticated caller, deps and body. */
+export interface TenantContext {
+  req: Request;
+  caller: Caller;
+  deps: Deps;
+  /** The body as text (its size already limited by the route's body limit). */
+  text(): Promise<string>;
+}
+
+/** A tenant-API handler: plain `Request` in, `Response` out, so it runs with or without Hono. */
+export type TenantHandler = (ctx: TenantContext) => Promise<Response>;
+
+/** A Hono handler that also carries its Hono-free form, for `hotRoutes` (lib/http/hot_routes.ts). */
+export type TenantRoute = Handler<AppEnv> & { serve: TenantHandler };
+
 export const define = {
   handler: (handler: Handler<AppEnv>): Handler<AppEnv> => handler,
   middleware: (middleware: MiddlewareHandler<AppEnv>): MiddlewareHandler<AppEnv> => middleware,
+  /** A tenant-API handler; mounted after `requireApiKey`, which sets the caller. */
+  tenant: (handler: TenantHandler): TenantRoute =>
+    Object.assign(
+      (c: AppContext) =>
+        handler({
+          req: c.req.raw,
+          caller: c.get("caller"),
+          deps: c.get("deps"),
+          text: () => c.req.text(),
+        }),
+      { serve: handler },
+    ),
 };
 
 const METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"] as const;

@@ -56,3 +56,6 @@ export function errorBody(code: ErrorCode, message: string, details?: unknown): 
 /** The one message for every authentication failure, so keys cannot be probed. */
 export const UNAUTHORIZED_MESSAGE =
   "Missing or invalid API key. Send it as 'Authorization: Bearer dk_…'.";
+
+/** The one message of every 500: what went wrong goes to the log, never to the caller. */
+export const INTERNAL_MESSAGE = "Something went wrong on our side. Please retry.";

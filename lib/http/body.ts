@@ -11,7 +11,11 @@ export const MAX_BODY_BYTES = 16 * 1024;
  * failures are 400 `invalid_request` naming the field.
  */
 export async function readJson<S extends z.ZodType>(c: Context, schema: S): Promise<z.output<S>> {
-  const text = await c.req.text();
+  return parseJson(await c.req.text(), schema);
+}
+
+/** `readJson` for a body already read. */
+export function parseJson<S extends z.ZodType>(text: string, schema: S): z.output<S> {
   let raw: unknown = {};
   if (text.trim() !== "") {
     try {
@@ -39,9 +43,64 @@ export function readHeader<S extends z.ZodType>(
   name: string,
   schema: S,
 ): z.output<S> | undefined {
-  const value = c.req.header(name);
-  if (value === undefined) return undefined;
+  return parseHeader(c.req.header(name), schema);
+}
+
+/** `readHeader` for a value already read (`null` and `undefined` are both absent). */
+export function parseHeader<S extends z.ZodType>(
+  value: string | null | undefined,
+  schema: S,
+): z.output<S> | undefined {
+  if (value === undefined || value === null) return undefined;
   const parsed = schema.safeParse(value);
   if (!parsed.success) throw new ApiError("invalid_request", parsed.error.issues[0].message);
   return parsed.data;
+}
+
+/** The 413 of a body over `maxBytes`. */
+export function payloadTooLarge(maxBytes: number): ApiError {
+  return new ApiError("payload_too_large", `The body must be at most ${maxBytes} bytes.`);
+}
+
+/**
+ * The body of `req` as text, or 413 when it is longer than `maxBytes`: refused on its declared
+ * length before anything is read, else counted while read.
+ */
+export async function readLimitedText(req: Request, maxBytes: number): Promise<string> {
+  if (!req.body) return "";
+  const length = req.headers.get("content-length");
+  if (length !== null && !req.headers.has("transfer-encoding")) {
+    if (parseInt(length, 10) > maxBytes) throw payloadTooLarge(maxBytes);
+    return await req.text();
+  }
+  const bytes = await readAtMost(req.body, maxBytes);
+  if (!bytes) throw payloadTooLarge(maxBytes);
+  return new TextDecoder().decode(bytes);
+}
+
+/** The whole stream, or `null` as soon as it passes `max` bytes. */
+export async function readAtMost(
+  stream: ReadableStream<Uint8Array>,
+  max: number,
+): Promise<Uint8Array<ArrayBuffer> | null> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = stream.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > max) {
+      await reader.cancel();
+      return null;
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return bytes;
 }

@@ -3,7 +3,7 @@
  * Typed as a record over `ErrorCode`: a code added to `lib/errors.ts` without a line here fails
  * type-checking, so the reference can never miss one.
  */
-import { type ErrorCode, UNAUTHORIZED_MESSAGE } from "../errors.ts";
+import { type ErrorCode, INTERNAL_MESSAGE, UNAUTHORIZED_MESSAGE } from "../errors.ts";
 
 export interface ErrorDoc {
   /** When the API answers with this code. */
@@ -66,7 +66,7 @@ export const ERROR_DOCS: Record<ErrorCode, ErrorDoc> = {
   internal: {
     meaning:
       "A fault on our side (never with a stack trace). Safe to retry with an Idempotency-Key.",
-    example: "Something went wrong on our side. Please retry.",
+    example: INTERNAL_MESSAGE,
   },
   stripe_error: {
     meaning: "Stripe refused or failed the call; the message is Stripe's.",

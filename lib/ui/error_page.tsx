@@ -3,6 +3,7 @@
  * `/dashboard/api/…`, webhooks) keep the JSON envelope; `wantsHtml` decides which.
  */
 import type { AppContext } from "../define.ts";
+import { INTERNAL_MESSAGE } from "../errors.ts";
 import { Shell } from "./layout.tsx";
 import { renderPage } from "./render.tsx";
 
@@ -40,7 +41,7 @@ export async function serverErrorPage(c: AppContext): Promise<Response> {
       { status: 500 },
     );
   } catch {
-    return c.text("Something went wrong on our side. Please retry.", 500);
+    return c.text(INTERNAL_MESSAGE, 500);
   }
 }
 

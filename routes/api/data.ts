@@ -1,18 +1,17 @@
 /** POST /api/data — count usage for an end-user, checked against their tier's limit. */
 import { define } from "../../lib/define.ts";
-import { readHeader, readJson } from "../../lib/http/body.ts";
+import { parseHeader, parseJson } from "../../lib/http/body.ts";
+import { jsonResponse } from "../../lib/http/json.ts";
 import { IdempotencyKeySchema, TrackBodySchema } from "../../lib/schemas/tenant.ts";
 import { periodOf } from "../../lib/usage/period.ts";
 import { usageBody, usageHeaders } from "../../lib/usage/response.ts";
 import { errorBody } from "../../lib/errors.ts";
 
-export const POST = define.handler(async (c) => {
-  const caller = c.get("caller");
-  const idempotencyKey = readHeader(c, "idempotency-key", IdempotencyKeySchema);
-  const { amount } = await readJson(c, TrackBodySchema);
-  const { meter, now } = c.get("deps");
-  const at = now();
-  const result = await meter.count({
+export const POST = define.tenant(async ({ req, caller, deps, text }) => {
+  const idempotencyKey = parseHeader(req.headers.get("idempotency-key"), IdempotencyKeySchema);
+  const { amount } = parseJson(await text(), TrackBodySchema);
+  const at = deps.now();
+  const result = await deps.meter.count({
     platformId: caller.tenant.platformId,
     userId: caller.userId,
     plan: caller.tier.id,
@@ -24,8 +23,8 @@ export const POST = define.handler(async (c) => {
   const body = usageBody(result, caller.planSource);
   const headers = usageHeaders(result, at);
   if (result.replayed) headers["Idempotent-Replayed"] = "true";
-  if (result.ok) return c.json(body, 200, headers);
+  if (result.ok) return jsonResponse(body, 200, headers);
   const message =
     `Usage limit reached: ${amount} more would exceed ${result.limit} for plan '${result.plan}' this period.`;
-  return c.json({ ...body, ...errorBody("limit_exceeded", message) }, 429, headers);
+  return jsonResponse({ ...body, ...errorBody("limit_exceeded", message) }, 429, headers);
 });

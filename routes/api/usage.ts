@@ -1,14 +1,13 @@
 /** GET /api/usage — the end-user's usage in the current period, without counting. */
 import { define } from "../../lib/define.ts";
+import { jsonResponse } from "../../lib/http/json.ts";
 import { periodOf } from "../../lib/usage/period.ts";
 import { usageBody, usageHeaders } from "../../lib/usage/response.ts";
 
-export const GET = define.handler(async (c) => {
-  const caller = c.get("caller");
-  const { meter, now } = c.get("deps");
-  const at = now();
+export const GET = define.tenant(async ({ caller, deps }) => {
+  const at = deps.now();
   const period = periodOf(caller.tier.period, at);
-  const count = await meter.read(caller.tenant.platformId, period, caller.userId);
+  const count = await deps.meter.read(caller.tenant.platformId, period, caller.userId);
   const result = {
     ok: true,
     replayed: false,
@@ -18,5 +17,5 @@ export const GET = define.handler(async (c) => {
     period: { start: period.start.toISOString(), end: period.end.toISOString() },
   };
   const headers = usageHeaders(result, at);
-  return c.json(usageBody(result, caller.planSource), 200, headers);
+  return jsonResponse(usageBody(result, caller.planSource), 200, headers);
 });

@@ -44,7 +44,13 @@ let devKeyPair: Promise<CryptoKeyPair> | undefined;
 
 /** A fresh app on a fresh `:memory:` KV (or `kvPath`), with a settable clock. */
 export async function testApp(
-  options: { kvPath?: string; env?: Record<string, string>; deps?: Partial<Deps> } = {},
+  options: {
+    kvPath?: string;
+    env?: Record<string, string>;
+    deps?: Partial<Deps>;
+    /** `false`: the metered routes go through Hono too (see `createApp`). */
+    hotRoutes?: boolean;
+  } = {},
 ): Promise<TestApp> {
   const config = parseConfig({ APP_ENV: "test", KV_PATH: ":memory:", ...options.env });
   const kv = await Deno.openKv(options.kvPath ?? ":memory:");
@@ -74,7 +80,7 @@ export async function testApp(
     ...options.deps,
   };
   return {
-    app: createApp(deps),
+    app: createApp(deps, { hotRoutes: options.hotRoutes }),
     deps,
     kv,
     logs,

@@ -1,0 +1,62 @@
+/**
+ * The tenant API's metered routes, answered without Hono's router and Context.
+ *
+ * `POST /api/data` and `GET /api/usage` run on every billable action of every founder's product,
+ * and Hono's per-request machinery (Context, middleware composition, `c.json`) cost about as much
+ * CPU as everything else such a request does (bench/RESULTS.md). `hotRoutes` answers exactly these
+ * method and path pairs itself, with the steps of their Hono mounts in the same order (body limit,
+ * then `authenticateCaller`, then the route's own handler, then the one error envelope). Anything
+ * else goes to Hono unchanged, including other methods on these paths (405), HEAD, and paths with
+ * percent-escapes (Hono decodes those).
+ */
+import { authenticateCaller } from "../auth/caller.ts";
+import type { Deps, TenantRoute } from "../define.ts";
+import { readLimitedText } from "./body.ts";
+import { errorResponse } from "./json.ts";
+
+export interface HotRoute {
+  method: "GET" | "POST";
+  path: string;
+  handler: TenantRoute;
+  /** The body limit of the route's Hono mount (`limitBody`); no limit: the body is not read first. */
+  maxBody?: number;
+}
+
+// deno-lint-ignore no-explicit-any
+type Fetch = (req: Request, ...rest: any[]) => Response | Promise<Response>;
+
+/** A fetch handler answering `routes` itself and passing every other request to `fallback`. */
+export function hotRoutes(deps: Deps, routes: readonly HotRoute[], fallback: Fetch): Fetch {
+  const table = new Map(routes.map((route) => [`${route.method} ${route.path}`, route]));
+  return (req, ...rest) => {
+    const path = pathOf(req.url);
+    const route = path === null ? undefined : table.get(`${req.method} ${path}`);
+    return route ? serve(route, req, deps) : fallback(req, ...rest);
+  };
+}
+
+async function serve(route: HotRoute, req: Request, deps: Deps): Promise<Response> {
+  try {
+    const body = route.maxBody === undefined
+      ? undefined
+      : await readLimitedText(req, route.maxBody);
+    const caller = await authenticateCaller(req.headers, deps);
+    const text = body === undefined ? () => req.text() : () => Promise.resolve(body);
+    return await route.handler.serve({ req, caller, deps, text });
+  } catch (error) {
+    return errorResponse(
+      error,
+      (error) =>
+        deps.log.log("error", "unhandled error", { method: req.method, path: route.path, error }),
+    );
+  }
+}
+
+/** The path of an absolute request URL; `null` when it has percent-escapes (Hono decides those). */
+export function pathOf(url: string): string | null {
+  const start = url.indexOf("/", url.indexOf("://") + 3);
+  if (start < 0) return "/";
+  const query = url.indexOf("?", start);
+  const path = query < 0 ? url.slice(start) : url.slice(start, query);
+  return path.includes("%") ? null : path;
+}

@@ -1,0 +1,33 @@
+/** JSON responses for code that answers without Hono's Context (the same bytes as `c.json`). */
+import { ApiError, errorBody, INTERNAL_MESSAGE } from "../errors.ts";
+
+const CONTENT_TYPE = "content-type";
+const JSON_TYPE = "application/json";
+
+/** `body` as JSON with `status` and extra `headers`. */
+export function jsonResponse(
+  body: unknown,
+  status = 200,
+  headers?: Record<string, string>,
+): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: headers ? { ...headers, [CONTENT_TYPE]: JSON_TYPE } : { [CONTENT_TYPE]: JSON_TYPE },
+  });
+}
+
+/**
+ * The one envelope answer to anything thrown: an `ApiError` with its status and headers; anything
+ * else is passed to `unexpected` (to be logged) and answered 500 without details.
+ */
+export function errorResponse(error: unknown, unexpected: (error: unknown) => void): Response {
+  if (error instanceof ApiError) {
+    return jsonResponse(
+      errorBody(error.code, error.message, error.details),
+      error.status,
+      error.headers,
+    );
+  }
+  unexpected(error);
+  return jsonResponse(errorBody("internal", INTERNAL_MESSAGE), 500);
+}
