@@ -1,7 +1,8 @@
 /**
  * `deno task bench [--quick]`: dream-api's hot path against bare `Deno.serve`, in one run.
  *
- * Starts the ceiling (bench/bare.ts) and the real server (main.ts on a fresh KV file with one
+ * Starts the ceiling (bench/bare.ts), the floor (bench/floor.ts: the contract's unavoidable work
+ * per request, without counting) and the real server (main.ts on a fresh KV file with one
  * platform and key) as subprocesses, alternates them under the same wrk settings (1 thread,
  * 50 connections, the same Lua script), and prints a markdown table, also written to
  * bench/RESULTS.md (bench/out/quick.md with --quick). Needs `wrk` on PATH.
@@ -27,7 +28,7 @@ const flags = parseArgs({
 const QUICK = flags.values.quick;
 /** Seconds per measured wrk run. */
 const DURATION = Number(flags.values.duration ?? (QUICK ? 3 : 10));
-/** Alternations of bare/real per scenario; figures are the mean over rounds. */
+/** Alternations of bare/floor/real per scenario; figures are the mean over rounds. */
 const ROUNDS = Number(flags.values.rounds ?? (QUICK ? 1 : 2));
 const CONNECTIONS = 50;
 const SPREAD_USERS = 10_000;
@@ -188,6 +189,7 @@ const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 interface Paired {
   name: string;
   bare: WrkResult[];
+  floor: WrkResult[];
   real: WrkResult[];
 }
 
@@ -220,6 +222,12 @@ async function main() {
 
   const bare = await spawnServer(
     ["run", "-A", `${ROOT}bench/bare.ts`, "0"],
+    {},
+    /listening (\d+)/,
+    dir,
+  );
+  const floor = await spawnServer(
+    ["run", "-A", `${ROOT}bench/floor.ts`, "0"],
     {},
     /listening (\d+)/,
     dir,
@@ -257,9 +265,10 @@ async function main() {
       peaks.push(`${phase} ${(await memoryOf(real.pid)).peakMiB.toFixed(0)}`);
     await notePeak("start");
 
-    // Warm both (JIT, caches, KV pages) before anything is measured.
+    // Warm all three (JIT, caches, KV pages) before anything is measured.
     log("warming up");
     await wrk(bare.url, spreadPost, { seconds: 2 });
+    await wrk(floor.url, spreadPost, { seconds: 2 });
     await wrk(real.url, spreadPost, { seconds: 3 });
     await notePeak("warm-up");
 
@@ -271,10 +280,12 @@ async function main() {
         [`(3) GET /api/usage, ${SPREAD_USERS.toLocaleString("en-US")} end-users`, usageGet],
       ] as const
     ) {
-      const p: Paired = { name, bare: [], real: [] };
+      const p: Paired = { name, bare: [], floor: [], real: [] };
       for (let round = 0; round < ROUNDS; round++) {
         log(`${name}: bare, round ${round + 1}`);
         p.bare.push(await wrk(bare.url, env));
+        log(`${name}: floor, round ${round + 1}`);
+        p.floor.push(await wrk(floor.url, env));
         log(`${name}: dream-api, round ${round + 1}`);
         p.real.push(await wrk(real.url, env));
       }
@@ -367,6 +378,7 @@ async function main() {
   } finally {
     await real.stop();
     await bare.stop();
+    await floor.stop();
     await Deno.remove(dir, { recursive: true });
   }
 }
@@ -392,6 +404,7 @@ function renderReport(r: {
   ];
   const rows = r.paired.map((p, i) => {
     const bareRps = mean(p.bare.map(rps));
+    const floorRps = mean(p.floor.map(rps));
     const realRps = mean(p.real.map(rps));
     const ratio = realRps / bareRps;
     const p50 = mean(p.real.map((x) => x.p50_us));
@@ -412,7 +425,9 @@ function renderReport(r: {
       (ratio >= t.ratio && p99 / 1000 < t.p99Ms && (i !== 1 || (fives === "0" && errors === 0)))
         ? "yes"
         : "**no**";
-    return `| ${p.name} | ${fmt.rps(bareRps)} | ${fmt.rps(realRps)} | ${fmt.ratio(ratio)} | ` +
+    return `| ${p.name} | ${fmt.rps(bareRps)} | ${fmt.rps(floorRps)} (${
+      fmt.ratio(floorRps / bareRps)
+    }) | ${fmt.rps(realRps)} | ${fmt.ratio(ratio)} | ${fmt.ratio(realRps / floorRps)} | ` +
       `${fmt.ms(p50)} | ${fmt.ms(p99)} | ${errors} | ${fives} | ${goals.join(", ") || "—"} | ` +
       `${goals.length ? met : "—"} |`;
   });
@@ -422,12 +437,15 @@ function renderReport(r: {
 - Date: ${r.started.toISOString()}
 - Machine: ${r.description}
 - Load average (1, 5, 15 min): ${r.load}
-- wrk: 1 thread, ${CONNECTIONS} connections, ${DURATION} s per run, the same Lua script for both servers; ` +
-    `bare and dream-api alternate, ${ROUNDS} round(s) each, req/s and p50 are means over rounds, p99 the worst round.
+- wrk: 1 thread, ${CONNECTIONS} connections, ${DURATION} s per run, the same Lua script for every server; ` +
+    `bare, floor and dream-api alternate, ${ROUNDS} round(s) each, req/s and p50 are means over rounds, p99 the worst round.
+- bare: \`Deno.serve\` answering a constant JSON body (bench/bare.ts). floor: the same plus the work the contract ` +
+    `requires before any counting: read its headers, SHA-256 the API key, take the POST body, answer JSON with ` +
+    `\`RateLimit-*\` headers; no KV (bench/floor.ts).
 - dream-api: \`main.ts\` on a fresh KV file, one platform and key made with the admin command.
 
-| Scenario | bare req/s | dream-api req/s | ratio | p50 ms | p99 ms | non-2xx + socket errors | 5xx | target | met |
-|---|---:|---:|---:|---:|---:|---:|---:|---|---|
+| Scenario | bare req/s | floor req/s (÷ bare) | dream-api req/s | ratio to bare | ratio to floor | p50 ms | p99 ms | non-2xx + socket errors | 5xx | target (to bare) | met |
+|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|
 ${rows.join("\n")}
 
 | Check | Result | Target | met |

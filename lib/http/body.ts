@@ -75,7 +75,7 @@ export async function readLimitedText(req: Request, maxBytes: number): Promise<s
   }
   const bytes = await readAtMost(req.body, maxBytes);
   if (!bytes) throw payloadTooLarge(maxBytes);
-  return new TextDecoder().decode(bytes);
+  return bytes.byteLength === 0 ? "" : UTF8.decode(bytes);
 }
 
 /** The whole stream, or `null` as soon as it passes `max` bytes. */
@@ -83,18 +83,29 @@ export async function readAtMost(
   stream: ReadableStream<Uint8Array>,
   max: number,
 ): Promise<Uint8Array<ArrayBuffer> | null> {
-  const chunks: Uint8Array[] = [];
-  let size = 0;
   const reader = stream.getReader();
+  const first = await reader.read();
+  // The common case on the hot path: a POST with no body at all.
+  if (first.done) return EMPTY;
+  const chunks: Uint8Array[] = [first.value];
+  let size = first.value.byteLength;
   for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
     if (size > max) {
       await reader.cancel();
       return null;
     }
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
     chunks.push(value);
+  }
+  const [only] = chunks;
+  // One chunk that owns its whole buffer is the body as it is (callers may use `.buffer`).
+  if (
+    chunks.length === 1 && only.buffer instanceof ArrayBuffer && only.byteOffset === 0 &&
+    only.byteLength === only.buffer.byteLength
+  ) {
+    return only as Uint8Array<ArrayBuffer>;
   }
   const bytes = new Uint8Array(size);
   let offset = 0;
@@ -104,3 +115,6 @@ export async function readAtMost(
   }
   return bytes;
 }
+
+const EMPTY = new Uint8Array(0);
+const UTF8 = new TextDecoder();

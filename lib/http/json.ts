@@ -4,16 +4,14 @@ import { ApiError, errorBody, INTERNAL_MESSAGE } from "../errors.ts";
 const CONTENT_TYPE = "content-type";
 const JSON_TYPE = "application/json";
 
-/** `body` as JSON with `status` and extra `headers`. */
+/** `body` as JSON with `status` and extra `headers` (a fresh object: the response takes it). */
 export function jsonResponse(
   body: unknown,
   status = 200,
-  headers?: Record<string, string>,
+  headers: Record<string, string> = {},
 ): Response {
-  return new Response(JSON.stringify(body), {
-    status,
-    headers: headers ? { ...headers, [CONTENT_TYPE]: JSON_TYPE } : { [CONTENT_TYPE]: JSON_TYPE },
-  });
+  headers[CONTENT_TYPE] = JSON_TYPE;
+  return new Response(JSON.stringify(body), { status, headers });
 }
 
 /**

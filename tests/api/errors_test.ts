@@ -126,6 +126,31 @@ Deno.test("a body over 16 KiB answers 413, with or without Content-Length", asyn
   assert.equal(usage.body.usage.count, 0, usage.text);
 });
 
+Deno.test("a body without Content-Length, in many chunks, is read whole when it fits", async () => {
+  await using t = await testApp();
+  const { apiKey } = await seedPlatform(t.kv);
+  const bytes = new TextEncoder().encode(JSON.stringify({ amount: 7, pad: "é".repeat(5000) }));
+  const chunked = () =>
+    new ReadableStream<Uint8Array>({
+      start(controller) {
+        // Splits inside a two-byte character too: decoding must see the whole body at once.
+        for (let i = 0; i < bytes.length; i += 999) controller.enqueue(bytes.slice(i, i + 999));
+        controller.close();
+      },
+    });
+  const res = await json(
+    await t.app.request("/api/data", {
+      method: "POST",
+      headers: tenantHeaders(apiKey, "u"),
+      body: chunked(),
+      // @ts-ignore: Deno's fetch Request needs duplex for a streamed body
+      duplex: "half",
+    }),
+  );
+  assert.equal(res.status, 200, res.text);
+  assert.equal(res.body.usage.count, 7, res.text);
+});
+
 Deno.test("unknown routes answer 404 and wrong methods 405, in the envelope", async () => {
   await using t = await testApp();
   await expectError(await t.app.request("/api/nothing"), 404, "not_found");
