@@ -1,11 +1,21 @@
 /**
  * The hot path's view of end-users' subscriptions: (platform, end-user) → the paid tier their
- * subscription entitles them to, held in memory with the tenant cache's rules (short TTL, bounded
- * size). The webhook calls `forget()` after each change, so a change processed by this process takes
- * effect at once; a change processed by another process takes effect here within the TTL.
+ * subscription entitles them to, held in memory with a bounded size.
+ *
+ * An entry is used for `ttlMs` after its read, like the tenant cache. After that it is still used
+ * while its platform's billing version (`keys.endUserBillingVersion`, bumped in the commit of every
+ * record change) is the one it was read under, and that version is re-read at most once per
+ * `ttlMs` per platform. A platform whose subscriptions did not change thus costs one KV read per
+ * TTL instead of one per end-user per TTL, and a change processed by another process still takes
+ * effect here within the TTL. The webhook calls `forget()` after each change, so a change processed
+ * by this process takes effect at once.
  */
 import { BoundedCache } from "../bounded_cache.ts";
-import { entitlement, getEndUserBilling } from "../kv/end_users.ts";
+import {
+  entitlement,
+  getEndUserBillingVersion,
+  getEndUserBillingVersioned,
+} from "../kv/end_users.ts";
 import { retryTransient } from "../kv/retry.ts";
 
 /** What plan resolution needs of a subscription: its tier id and price. */
@@ -17,6 +27,13 @@ export interface PaidPlan {
 interface Entry {
   plan: PaidPlan | null;
   fetchedAt: number;
+  /** the platform's billing version this was read under */
+  version: string | null;
+}
+
+interface PlatformVersion {
+  version: string | null;
+  checkedAt: number;
 }
 
 export class EndUserPlanCache {
@@ -25,6 +42,8 @@ export class EndUserPlanCache {
   readonly #now: () => number;
   readonly #entries: BoundedCache<string, Entry>;
   readonly #inFlight = new Map<string, Promise<PaidPlan | null>>();
+  readonly #versions = new BoundedCache<string, PlatformVersion>(10_000);
+  readonly #versionsInFlight = new Map<string, Promise<string | null>>();
   // Bumped by forget(): a load that started before a forget() must not store what it read.
   #generation = 0;
 
@@ -43,15 +62,22 @@ export class EndUserPlanCache {
     const id = cacheKey(platformId, userId);
     const now = this.#now();
     const entry = this.#entries.get(id);
-    if (entry && now - entry.fetchedAt < this.#ttlMs) return entry.plan;
+    if (entry) {
+      if (now - entry.fetchedAt < this.#ttlMs) return entry.plan;
+      if (entry.version === await this.#platformVersion(platformId, now)) return entry.plan;
+    }
     let loading = this.#inFlight.get(id);
     if (!loading) {
       const generation = this.#generation;
-      loading = retryTransient(() => getEndUserBilling(this.#kv, platformId, userId))
-        .then((record) => {
+      loading = retryTransient(() => getEndUserBillingVersioned(this.#kv, platformId, userId))
+        .then(({ record, version }) => {
           const plan = entitlement(record);
-          if (generation === this.#generation && this.#ttlMs > 0) {
-            this.#entries.set(id, { plan, fetchedAt: now });
+          if (this.#ttlMs > 0) {
+            // A fresh read of the platform's version too: it serves the platform's other entries.
+            this.#versions.set(platformId, { version, checkedAt: now });
+            if (generation === this.#generation) {
+              this.#entries.set(id, { plan, fetchedAt: now, version });
+            }
           }
           return plan;
         })
@@ -69,6 +95,23 @@ export class EndUserPlanCache {
     this.#generation++;
     this.#entries.delete(id);
     this.#inFlight.delete(id);
+  }
+
+  /** The platform's billing version as read within the last `ttlMs` (one read in flight at most). */
+  async #platformVersion(platformId: string, now: number): Promise<string | null> {
+    const known = this.#versions.get(platformId);
+    if (known && now - known.checkedAt < this.#ttlMs) return known.version;
+    let loading = this.#versionsInFlight.get(platformId);
+    if (!loading) {
+      loading = retryTransient(() => getEndUserBillingVersion(this.#kv, platformId))
+        .then((version) => {
+          this.#versions.set(platformId, { version, checkedAt: now });
+          return version;
+        })
+        .finally(() => this.#versionsInFlight.delete(platformId));
+      this.#versionsInFlight.set(platformId, loading);
+    }
+    return await loading;
   }
 }
 

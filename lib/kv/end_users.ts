@@ -55,6 +55,30 @@ export function entitlement(
   return { tier: record.tier, priceId: record.priceId };
 }
 
+/**
+ * An end-user's billing record and the versionstamp of their platform's `endUserBillingVersion`,
+ * read together (one snapshot): the record is current while that versionstamp holds.
+ */
+export async function getEndUserBillingVersioned(
+  kv: Deno.Kv,
+  platformId: string,
+  userId: string,
+): Promise<{ record: EndUserBilling | null; version: string | null }> {
+  const [record, version] = await kv.getMany<[EndUserBilling, Deno.KvU64]>([
+    keys.endUserBilling(platformId, userId),
+    keys.endUserBillingVersion(platformId),
+  ]);
+  return { record: record.value, version: version.versionstamp };
+}
+
+/** The versionstamp of the platform's `endUserBillingVersion` (`null` before any billing change). */
+export async function getEndUserBillingVersion(
+  kv: Deno.Kv,
+  platformId: string,
+): Promise<string | null> {
+  return (await kv.get(keys.endUserBillingVersion(platformId))).versionstamp;
+}
+
 /** An end-user's billing record, or `null` when Stripe never told us about them. */
 export async function getEndUserBilling(
   kv: Deno.Kv,
@@ -155,7 +179,7 @@ export async function applyEndUserEvent(
     } else {
       outcome = "applied";
       const record = nextRecord(entry.value, input, state, customerId, now);
-      op.set(recordKey, record);
+      op.set(recordKey, record).sum(keys.endUserBillingVersion(input.platformId), 1n);
       if (index && customerId) {
         op.check(index).set(
           keys.endUserByCustomer(customerId),

@@ -70,6 +70,11 @@ export const keys = {
   endUserBilling: (platformId: string, userId: string) =>
     ["end_user_billing", platformId, userId] as const,
   /**
+   * counter (KvU64) `sum`med in the commit of every change to one of the platform's `EndUserBilling`
+   * records: while its versionstamp holds, no end-user's plan of the platform changed.
+   */
+  endUserBillingVersion: (platformId: string) => ["end_user_billing_version", platformId] as const,
+  /**
    * index → `{ platformId, userId }`, by the founder's Stripe customer id. Global, because the one
    * webhook URL must find the platform of an event before it can verify it; written with the record.
    */

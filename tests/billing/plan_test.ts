@@ -127,6 +127,66 @@ Deno.test("EndUserPlanCache: another process's change shows within the TTL; forg
   assert.equal(await here.get("plt_a", "u1"), null);
 });
 
+/** `kv` with a count of its reads (each `get` or `getMany` call is one). */
+function countingReads(kv: Deno.Kv): { kv: Deno.Kv; reads: () => number } {
+  let reads = 0;
+  const counted = new Proxy(kv, {
+    get(target, name) {
+      const value = Reflect.get(target, name, target);
+      if (name !== "get" && name !== "getMany") {
+        return typeof value === "function" ? value.bind(target) : value;
+      }
+      return (...args: unknown[]) => {
+        reads++;
+        return value.apply(target, args);
+      };
+    },
+  });
+  return { kv: counted, reads: () => reads };
+}
+
+Deno.test("EndUserPlanCache: past the TTL, a platform with no billing change costs one read, not one per end-user", async () => {
+  await using kv = await Deno.openKv(":memory:");
+  await apply(kv, "paying", state());
+  const counted = countingReads(kv);
+  let clock = 0;
+  const cache = new EndUserPlanCache(counted.kv, { ttlMs: 5_000, now: () => clock });
+  const users = ["paying", ...Array.from({ length: 99 }, (_, i) => `free-${i}`)];
+  for (const user of users) await cache.get("plt_a", user);
+  assert.equal(counted.reads(), 100);
+
+  for (const at of [5_000, 12_000, 60_000]) {
+    clock = at;
+    const before = counted.reads();
+    const plans = await Promise.all(users.map((user) => cache.get("plt_a", user)));
+    assert.deepEqual(plans[0], { tier: "pro", priceId: "price_pro" });
+    assert.ok(plans.slice(1).every((plan) => plan === null));
+    assert.equal(counted.reads() - before, 1, `at ${at} ms: one read of the platform's version`);
+  }
+});
+
+Deno.test("EndUserPlanCache: another process's billing change shows for every end-user of the platform within the TTL", async () => {
+  await using kv = await Deno.openKv(":memory:");
+  let clock = 0;
+  const cache = new EndUserPlanCache(kv, { ttlMs: 5_000, now: () => clock });
+  assert.equal(await cache.get("plt_a", "u1"), null);
+  assert.equal(await cache.get("plt_b", "u1"), null);
+  clock = 6_000; // past the entries' own TTL: now they live on the platform's version
+  assert.equal(await cache.get("plt_a", "u1"), null);
+
+  await apply(kv, "u1", state()); // "another process": no forget() here
+  clock = 10_999; // the version read at 6,000 is still fresh: the change is not seen yet
+  assert.equal(await cache.get("plt_a", "u1"), null);
+  clock = 11_000;
+  assert.deepEqual(await cache.get("plt_a", "u1"), { tier: "pro", priceId: "price_pro" });
+  // Another platform's version did not move: its entries stand.
+  assert.equal(await cache.get("plt_b", "u1"), null);
+
+  await apply(kv, "u1", state({ status: "canceled" }));
+  clock = 16_000;
+  assert.equal(await cache.get("plt_a", "u1"), null);
+});
+
 Deno.test("EndUserPlanCache: a read in flight when forget() is called does not cache its stale answer", async () => {
   await using kv = await Deno.openKv(":memory:");
   const cache = new EndUserPlanCache(kv, { ttlMs: 60_000, now: () => 0 });
