@@ -38,22 +38,27 @@ export class TenantCache {
     this.#now = options.now ?? Date.now;
   }
 
-  /** The tenant behind a key hash, or `null` for an unknown, revoked or expired key. */
-  async resolve(hash: string): Promise<Tenant | null> {
+  /**
+   * The tenant behind a key hash, or `null` for an unknown, revoked or expired key; synchronous
+   * when cached (the hot path then awaits nothing).
+   */
+  resolve(hash: string): Tenant | null | Promise<Tenant | null> {
     const now = this.#now();
-    let entry = this.#entries.get(hash);
-    if (!entry || now - entry.fetchedAt >= this.#ttlMs) {
-      let loading = this.#inFlight.get(hash);
-      if (!loading) {
-        loading = retryTransient(() => this.#load(hash)).finally(() => this.#inFlight.delete(hash));
-        this.#inFlight.set(hash, loading);
-      }
-      const tenant = await loading;
-      entry = { tenant, fetchedAt: now };
-      // Unknown keys are not cached: a key created by another process must work at once.
-      if (tenant) this.#store(hash, entry);
+    const entry = this.#entries.get(hash);
+    if (entry && now - entry.fetchedAt < this.#ttlMs) return this.#valid(entry.tenant, now);
+    let loading = this.#inFlight.get(hash);
+    if (!loading) {
+      loading = retryTransient(() => this.#load(hash)).finally(() => this.#inFlight.delete(hash));
+      this.#inFlight.set(hash, loading);
     }
-    const tenant = entry.tenant;
+    return loading.then((tenant) => {
+      // Unknown keys are not cached: a key created by another process must work at once.
+      if (tenant) this.#store(hash, { tenant, fetchedAt: now });
+      return this.#valid(tenant, now);
+    });
+  }
+
+  #valid(tenant: Tenant | null, now: number): Tenant | null {
     if (!tenant) return null;
     if (tenant.key.expiresAt !== null && Date.parse(tenant.key.expiresAt) <= now) return null;
     return tenant;

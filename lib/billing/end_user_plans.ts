@@ -57,15 +57,29 @@ export class EndUserPlanCache {
     this.#now = options.now ?? Date.now;
   }
 
-  /** The paid tier of the end-user's active/trialing/past_due subscription, or `null`. */
-  async get(platformId: string, userId: string): Promise<PaidPlan | null> {
+  /**
+   * The paid tier of the end-user's active/trialing/past_due subscription, or `null`; synchronous
+   * when cached (the hot path then awaits nothing).
+   */
+  get(platformId: string, userId: string): PaidPlan | null | Promise<PaidPlan | null> {
     const id = cacheKey(platformId, userId);
     const now = this.#now();
     const entry = this.#entries.get(id);
     if (entry) {
       if (now - entry.fetchedAt < this.#ttlMs) return entry.plan;
-      if (entry.version === await this.#platformVersion(platformId, now)) return entry.plan;
+      const known = this.#versions.get(platformId);
+      if (known && now - known.checkedAt < this.#ttlMs) {
+        if (known.version === entry.version) return entry.plan;
+      } else {
+        return this.#platformVersion(platformId, now).then((version) =>
+          version === entry.version ? entry.plan : this.#load(platformId, userId, id, now)
+        );
+      }
     }
+    return this.#load(platformId, userId, id, now);
+  }
+
+  #load(platformId: string, userId: string, id: string, now: number): Promise<PaidPlan | null> {
     let loading = this.#inFlight.get(id);
     if (!loading) {
       const generation = this.#generation;
@@ -86,7 +100,7 @@ export class EndUserPlanCache {
         });
       this.#inFlight.set(id, loading);
     }
-    return await loading;
+    return loading;
   }
 
   /** Drops the cached plan of one end-user (after a webhook changed their record). */
@@ -97,10 +111,8 @@ export class EndUserPlanCache {
     this.#inFlight.delete(id);
   }
 
-  /** The platform's billing version as read within the last `ttlMs` (one read in flight at most). */
-  async #platformVersion(platformId: string, now: number): Promise<string | null> {
-    const known = this.#versions.get(platformId);
-    if (known && now - known.checkedAt < this.#ttlMs) return known.version;
+  /** Reads the platform's billing version (one read in flight per platform at most). */
+  #platformVersion(platformId: string, now: number): Promise<string | null> {
     let loading = this.#versionsInFlight.get(platformId);
     if (!loading) {
       loading = retryTransient(() => getEndUserBillingVersion(this.#kv, platformId))
@@ -111,7 +123,7 @@ export class EndUserPlanCache {
         .finally(() => this.#versionsInFlight.delete(platformId));
       this.#versionsInFlight.set(platformId, loading);
     }
-    return await loading;
+    return loading;
   }
 }
 

@@ -70,6 +70,7 @@ export async function readLimitedText(req: Request, maxBytes: number): Promise<s
   if (!req.body) return "";
   const length = req.headers.get("content-length");
   if (length !== null && !req.headers.has("transfer-encoding")) {
+    if (length === "0") return "";
     if (parseInt(length, 10) > maxBytes) throw payloadTooLarge(maxBytes);
     return await req.text();
   }
