@@ -647,6 +647,13 @@ export class UsageMeter {
   }
 
   #remember(counterId: string, count: number, epoch: number): void {
+    // Updated in place: a new object per write would be promoted to V8's old space and die there.
+    const known = this.#counts.get(counterId);
+    if (known) {
+      known.count = count;
+      known.epoch = epoch;
+      return;
+    }
     this.#counts.set(counterId, { count, epoch });
   }
 }
