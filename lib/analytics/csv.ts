@@ -4,6 +4,7 @@
  * so memory holds one batch however many end-users the period has.
  */
 import { keys } from "../kv/keys.ts";
+import type { StoredCount } from "../kv/usage.ts";
 import type { Tier } from "../schemas/tiers.ts";
 import { mergeUsage } from "./snapshot.ts";
 
@@ -23,7 +24,7 @@ export function usageCsv(
   tiers: readonly Tier[],
 ): ReadableStream<Uint8Array> {
   const limits = new Map(tiers.map((t) => [t.id, t.limit]));
-  const counters = kv.list<number>({ prefix: keys.usageInPeriod(platformId, period) }, {
+  const counters = kv.list<StoredCount>({ prefix: keys.usageInPeriod(platformId, period) }, {
     batchSize: 1000,
   });
   const plans = kv.list<string>({ prefix: keys.usagePlansInPeriod(platformId, period) }, {

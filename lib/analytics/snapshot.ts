@@ -9,6 +9,7 @@
  * memory (bench/preview.ts measures both sides).
  */
 import { keys } from "../kv/keys.ts";
+import { countOf, type StoredCount } from "../kv/usage.ts";
 import { readTiers, type TierColumn } from "./tier_scan.ts";
 
 /** One end-user of a period: their count and the tier they were counted under (`null`: unknown). */
@@ -172,12 +173,12 @@ async function readCounters(
 ): Promise<{ ids: string[]; counts: Float64Array }> {
   const ids: string[] = [];
   const counts: number[] = [];
-  const list = kv.list<number>({ prefix: keys.usageInPeriod(platformId, period) }, {
+  const list = kv.list<StoredCount>({ prefix: keys.usageInPeriod(platformId, period) }, {
     batchSize: 1000,
   });
   for await (const entry of list) {
     ids.push(entry.key[3] as string);
-    counts.push(Number(entry.value));
+    counts.push(countOf(entry.value));
   }
   return { ids, counts: Float64Array.from(counts) };
 }
@@ -206,7 +207,7 @@ function readTiersInWorker(path: string, platformId: string, period: string): Pr
  * end-user once, with their tier or `null`.
  */
 export async function* mergeUsage(
-  counters: AsyncIterable<Deno.KvEntry<number>>,
+  counters: AsyncIterable<Deno.KvEntry<StoredCount>>,
   tiers: AsyncIterator<Deno.KvEntry<string>>,
 ): AsyncGenerator<UserUsage> {
   let tier = await tiers.next();
@@ -216,7 +217,7 @@ export async function* mergeUsage(
       tier = await tiers.next();
     }
     const plan = !tier.done && tierUser(tier.value) === userId ? tier.value.value : null;
-    yield { userId, plan, count: Number(entry.value) };
+    yield { userId, plan, count: countOf(entry.value) };
   }
 }
 

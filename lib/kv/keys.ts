@@ -13,7 +13,7 @@ export const keys = {
   /** prefix of every platform, for the admin listing. */
   platforms: () => ["platform"] as const,
 
-  /** an end-user's usage count (number) in one period; period first so a period lists its users. */
+  /** an end-user's usage count (`StoredCount`, lib/kv/usage.ts) in one period; period first so a period lists its users. */
   usage: (platformId: string, period: string, userId: string) =>
     ["usage", platformId, period, userId] as const,
   /** prefix: every end-user counted in one period of a platform. */

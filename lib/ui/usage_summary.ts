@@ -4,6 +4,7 @@
  * the analytics page (issue 6) is where the full, paged view belongs.
  */
 import { keys } from "../kv/keys.ts";
+import { countOf, type StoredCount } from "../kv/usage.ts";
 import { periodOf, type PeriodUnit } from "../usage/period.ts";
 
 export interface UsageRow {
@@ -39,7 +40,7 @@ export async function usageSummary(
     const rows: UsageRow[] = [];
     let units = 0;
     let truncated = false;
-    const iter = kv.list<number>({ prefix: keys.usageInPeriod(platformId, period.key) }, {
+    const iter = kv.list<StoredCount>({ prefix: keys.usageInPeriod(platformId, period.key) }, {
       limit: scan + 1,
     });
     for await (const entry of iter) {
@@ -47,7 +48,7 @@ export async function usageSummary(
         truncated = true;
         break;
       }
-      const count = typeof entry.value === "number" ? entry.value : Number(entry.value);
+      const count = countOf(entry.value);
       rows.push({ userId: String(entry.key[entry.key.length - 1]), count });
       units += count;
     }

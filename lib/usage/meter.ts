@@ -20,6 +20,7 @@
 import { BoundedCache } from "../bounded_cache.ts";
 import { keys } from "../kv/keys.ts";
 import { isTransientKvError, retryTransient } from "../kv/retry.ts";
+import { countOf, type StoredCount, toStoredCount } from "../kv/usage.ts";
 import type { Period } from "./period.ts";
 
 export interface CountRequest {
@@ -395,7 +396,7 @@ export class UsageMeter {
             op.check({ key: g.guardKey, versionstamp: loaded.guards.get(g.guardId)!.versionstamp });
             op.sum(g.guardKey, 1n);
           }
-          for (const { key, count } of decision.writes.values()) op.set(key, count);
+          for (const { key, count } of decision.writes.values()) op.set(key, toStoredCount(count));
           for (const { key, answer } of decision.answers) {
             op.set(key, answer, { expireIn: IDEMPOTENCY_TTL_MS });
           }
@@ -532,7 +533,7 @@ export class UsageMeter {
         for (const entries of reads) {
           for (const entry of entries.slice(1)) {
             if (entry.key[0] === "usage") {
-              const count = (entry.value as number | null) ?? 0;
+              const count = countOf(entry.value as StoredCount | null);
               counts.set(idOf(entry.key), count);
               this.#remember(idOf(entry.key), count, epoch);
             } else {

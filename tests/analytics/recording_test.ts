@@ -10,6 +10,7 @@ import { KV_LIMITS, UsageMeter } from "../../lib/usage/meter.ts";
 import { periodOf } from "../../lib/usage/period.ts";
 import { json, type TestApp, testApp } from "../_helpers/app.ts";
 import { get, paidFounderWithPlatform, track } from "./_world.ts";
+import { countOf, type StoredCount } from "../../lib/kv/usage.ts";
 
 const NOW = new Date("2026-11-15T12:00:00.000Z");
 
@@ -54,8 +55,11 @@ Deno.test("concurrent calls: allowed + refused = calls, units = the granted amou
   const listed = body.users as { userId: string; count: number; plan: string }[];
   assert.equal(listed.reduce((s, u) => s + u.count, 0), units);
   for (const u of listed) {
-    const counter = await t.kv.get<number>(keys.usage(founder.platformId, "2026-11", u.userId));
-    assert.equal(u.count, counter.value, u.userId);
+    const counter = await t.kv.get<StoredCount>(
+      keys.usage(founder.platformId, "2026-11", u.userId),
+    );
+    assert.ok(counter.value instanceof Deno.KvU64, "counters are stored as KvU64");
+    assert.equal(u.count, countOf(counter.value), u.userId);
     assert.equal(u.plan, Number(u.userId.slice(1)) < 30 ? "free" : "pro", u.userId);
   }
 });

@@ -1,5 +1,6 @@
 /** A small load client for the black-box server tests: concurrent loops of POST /api/data. */
 import { tenantHeaders } from "../_helpers/app.ts";
+import { countOf, type StoredCount } from "../../lib/kv/usage.ts";
 
 export interface LoadTally {
   /** answers by status */
@@ -59,8 +60,8 @@ export async function totalUsage(kvPath: string, platformId: string): Promise<nu
   const kv = await Deno.openKv(kvPath);
   try {
     let total = 0;
-    for await (const entry of kv.list<number>({ prefix: ["usage", platformId] })) {
-      total += entry.value;
+    for await (const entry of kv.list<StoredCount>({ prefix: ["usage", platformId] })) {
+      total += countOf(entry.value);
     }
     return total;
   } finally {

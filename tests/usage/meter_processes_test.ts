@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import { keys } from "../../lib/kv/keys.ts";
 import type { CountResult } from "../../lib/usage/meter.ts";
 import { NOV, tempKvPath } from "./_kv.ts";
+import { countOf, type StoredCount } from "../../lib/kv/usage.ts";
 
 const WORKER = fileURLToPath(new URL("./_meter_worker.ts", import.meta.url));
 
@@ -60,7 +61,7 @@ Deno.test("two processes on one KV file: the hot user gets exactly its limit, ev
 
   const kv = await Deno.openKv(tmp.path);
   const usage = async (userId: string) =>
-    (await kv.get<number>(keys.usage("plt_test", NOV.key, userId))).value;
+    countOf((await kv.get<StoredCount>(keys.usage("plt_test", NOV.key, userId))).value);
   assert.equal(await usage("hot"), 300);
   for (let u = 0; u < 97; u++) {
     const kind = `spread-${u}`;

@@ -13,9 +13,10 @@ import {
 } from "../../lib/usage/meter.ts";
 import type { Period } from "../../lib/usage/period.ts";
 import { auditedKv, DEC, NOV, req, tempKvPath } from "./_kv.ts";
+import { countOf, type StoredCount } from "../../lib/kv/usage.ts";
 
 async function usageIn(kv: Deno.Kv, userId: string, period: Period = NOV, platformId = "plt_test") {
-  return (await kv.get<number>(keys.usage(platformId, period.key, userId))).value ?? 0;
+  return countOf((await kv.get<StoredCount>(keys.usage(platformId, period.key, userId))).value);
 }
 
 /** A small deterministic PRNG, so a failing run can be replayed. */
@@ -63,6 +64,23 @@ Deno.test("many end-users counted at once: each answer is what exact counting in
   for (const [userId, count] of finals) assert.equal(await usageIn(kv, userId), count, userId);
   assert.ok(meter.stats.commits < 3000 / 10, `${meter.stats.commits} commits: no batching?`);
   await meter.close();
+  kv.close();
+});
+
+Deno.test("a counter stored as a number (files of earlier versions) keeps counting from its value, then is a KvU64", async () => {
+  await using tmp = await tempKvPath();
+  const kv = await Deno.openKv(tmp.path);
+  await kv.set(keys.usage("plt_test", NOV.key, "legacy"), 8);
+  const meter = new UsageMeter(kv);
+  assert.equal(await meter.read("plt_test", NOV, "legacy"), 8);
+  const granted = await meter.count(req("legacy", { limit: 10, amount: 2 }));
+  assert.deepEqual([granted.ok, granted.count], [true, 10]);
+  const refused = await meter.count(req("legacy", { limit: 10, amount: 1 }));
+  assert.deepEqual([refused.ok, refused.count], [false, 10]);
+  await meter.close();
+  const stored = (await kv.get(keys.usage("plt_test", NOV.key, "legacy"))).value;
+  assert.ok(stored instanceof Deno.KvU64, `stored ${stored}`);
+  assert.equal(stored.value, 10n);
   kv.close();
 });
 
