@@ -8,19 +8,9 @@
  * bare ÷ floor is what the contract itself costs; floor ÷ dream-api is what counting costs.
  */
 import { createHash } from "node:crypto";
+import { listen, USAGE_BODY } from "./_serve.ts";
 
-const body = {
-  success: true,
-  usage: { count: 1, limit: null, remaining: null },
-  plan: "free",
-  planSource: "default",
-  period: { start: "2026-11-01T00:00:00.000Z", end: "2026-12-01T00:00:00.000Z" },
-};
-
-Deno.serve({
-  port: Number(Deno.args[0] ?? 0),
-  onListen: ({ port }) => console.log(`listening ${port}`),
-}, async (req) => {
+listen(async (req) => {
   const key = req.headers.get("authorization") ?? "";
   const user = req.headers.get("x-user-id") ?? "";
   req.headers.get("x-user-plan");
@@ -31,5 +21,5 @@ Deno.serve({
     "content-type": "application/json",
     "RateLimit-Reset": String(1 + (hash.length + user.length + text.length) % 2),
   };
-  return new Response(JSON.stringify(body), { headers });
+  return new Response(JSON.stringify(USAGE_BODY), { headers });
 });

@@ -56,6 +56,8 @@ export const WEBHOOK_MAX_BYTES = 512 * 1024;
  */
 export function createApp(deps: Deps, options: { hotRoutes?: boolean } = {}): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
+  // Global middleware does not run for the hot routes (below); tests/http/hot_routes_test.ts
+  // compares their answers with Hono's and fails if one added here changes what a caller sees.
   app.use(async (c, next) => {
     c.set("deps", deps);
     await next();
