@@ -11,6 +11,7 @@ import * as dashboardPlatform from "../routes/dashboard/api/platform.ts";
 import * as dashboardStripe from "../routes/dashboard/api/stripe.ts";
 import * as dashboardStripeSync from "../routes/dashboard/api/stripe/sync.ts";
 import * as dashboardSubscribe from "../routes/dashboard/api/subscribe.ts";
+import * as dashboardBillingPortal from "../routes/dashboard/api/billing-portal.ts";
 import * as dashboardTiers from "../routes/dashboard/api/tiers.ts";
 import * as dashboardTiersPreview from "../routes/dashboard/api/tiers/preview.ts";
 import * as dashboardUsage from "../routes/dashboard/api/usage.ts";
@@ -79,6 +80,14 @@ export function createApp(deps: Deps, options: { hotRoutes?: boolean } = {}): Ho
   mountRoute(app, "/sign-out", signOut, requireSameOrigin());
   mountRoute(app, "/dashboard/api/me", dashboardMe, requireFounder());
   mountRoute(app, "/dashboard/api/subscribe", dashboardSubscribe, limitBody(), requireFounder());
+  // Not behind the paid gate: a founder whose payment failed fixes it there.
+  mountRoute(
+    app,
+    "/dashboard/api/billing-portal",
+    dashboardBillingPortal,
+    limitBody(),
+    requireFounder(),
+  );
   // Configuration: signed in (cheap, no KV) → paid (one KV read) → the handler.
   const config = [limitBody(), requireFounder(), requireActiveSubscription()];
   mountRoute(app, "/dashboard/api/platform", dashboardPlatform, ...config);

@@ -1,5 +1,5 @@
 /**
- * Founders paying dream-api: the $29/month Checkout Session, and the events of dream-api's own
+ * Founders paying dream-api: the $29/month Checkout Session, the billing portal, and the events of dream-api's own
  * Stripe account (`/webhook/platform`) that keep each founder's subscription status current.
  *
  * Order-proof by re-fetching: Stripe does not promise event order, so every subscription-bearing
@@ -41,7 +41,8 @@ function ownStripe(deps: BillingDeps): { stripe: Stripe; priceId: string } {
 /**
  * A Checkout Session (mode subscription, `STRIPE_PRICE_ID`) for the founder, with their user id
  * as `client_reference_id` and in the subscription's metadata (so subscription events find them
- * even before the checkout event arrives). 409 `conflict` when they already pay.
+ * even before the checkout event arrives). 409 `conflict` when they already pay, or when a failed
+ * payment left their subscription past due (the card is fixed in the billing portal).
  */
 export async function createSubscribeCheckout(
   deps: BillingDeps,
@@ -50,6 +51,13 @@ export async function createSubscribeCheckout(
   const current = await getFounderSubscription(deps.kv, userId);
   if (current && isPaid(current.status)) {
     throw new ApiError("conflict", `Your subscription is already ${current.status}.`);
+  }
+  // A failed payment leaves the subscription alive: a second checkout would charge twice.
+  if (current && (current.status === "past_due" || current.status === "unpaid")) {
+    throw new ApiError(
+      "conflict",
+      "Your last payment failed: update your payment method in the billing portal (POST /dashboard/api/billing-portal).",
+    );
   }
   const { stripe, priceId } = ownStripe(deps);
   const base = deps.config.publicUrl;
@@ -67,6 +75,36 @@ export async function createSubscribeCheckout(
       cancel_url: `${base}/dashboard/billing?checkout=canceled`,
     }, { idempotencyKey: `subscribe-${userId}-${current?.customerId ?? "new"}-${minute}` });
     if (!session.url) throw new ApiError("stripe_error", "Stripe returned no checkout URL.");
+    return { url: session.url };
+  } catch (error) {
+    throw stripeFailure(error);
+  }
+}
+
+/**
+ * A billing-portal session in dream-api's Stripe for the founder's customer, where they change
+ * their card, read invoices or cancel; it returns to /dashboard/billing, and the subscription's
+ * events reach `/webhook/platform` as any other. 409 `conflict` before a checkout made them a
+ * customer.
+ */
+export async function createFounderPortal(
+  deps: BillingDeps,
+  userId: string,
+): Promise<{ url: string }> {
+  const current = await getFounderSubscription(deps.kv, userId);
+  if (!current?.customerId) {
+    throw new ApiError(
+      "conflict",
+      "There is no dream-api subscription to manage yet: subscribe first.",
+    );
+  }
+  const { stripe } = ownStripe(deps);
+  const minute = Math.floor(deps.now().getTime() / 60_000);
+  try {
+    const session = await stripe.billingPortal.sessions.create({
+      customer: current.customerId,
+      return_url: `${deps.config.publicUrl}/dashboard/billing`,
+    }, { idempotencyKey: `founder-portal-${userId}-${current.customerId}-${minute}` });
     return { url: session.url };
   } catch (error) {
     throw stripeFailure(error);

@@ -140,9 +140,20 @@ export const ROUTES: RouteDoc[] = [
     tag: "Founders' API",
     summary: "Start your dream-api subscription",
     description:
-      "Creates a Stripe Checkout Session for dream-api's monthly plan; send the browser to `url`.",
+      "Creates a Stripe Checkout Session for dream-api's monthly plan; send the browser to `url`. 409 while you pay, or after a failed payment (fix the card in the billing portal instead).",
     auth: "session",
     responses: { 200: { description: "The Checkout page.", schema: UrlResponseSchema } },
+    errors: ["conflict", "stripe_error"],
+  },
+  {
+    method: "post",
+    path: "/dashboard/api/billing-portal",
+    tag: "Founders' API",
+    summary: "Manage your dream-api subscription",
+    description:
+      "Creates a Stripe billing-portal session for your dream-api subscription (card, invoices, cancel); send the browser to `url`. 409 before your first checkout.",
+    auth: "session",
+    responses: { 200: { description: "The billing portal.", schema: UrlResponseSchema } },
     errors: ["conflict", "stripe_error"],
   },
   {

@@ -4,7 +4,7 @@
  * founder goes on to the overview, waiting there for Stripe's webhook if it has not landed yet.
  */
 import AwaitSubscription from "../../islands/AwaitSubscription.tsx";
-import SubscribeButton from "../../islands/SubscribeButton.tsx";
+import StripeButton from "../../islands/StripeButton.tsx";
 import { define } from "../../lib/define.ts";
 import type { MeBody } from "../../lib/founders/me.ts";
 import { Card, Notice, PageHeader, SubscriptionBadge } from "../../lib/ui/components.tsx";
@@ -27,6 +27,8 @@ export const GET = define.handler(async (c) => {
 export function BillingPage({ view, checkout }: { view: MeBody; checkout: CheckoutReturn }) {
   const paid = canConfigure(view);
   const status = view.subscription.status;
+  // The subscription still exists: the card is fixed in the portal, not with a second checkout.
+  const failed = status === "past_due" || status === "unpaid";
   return (
     <Shell title="Billing" dashboard={{ active: "billing", userId: view.user.id }}>
       <PageHeader title="Billing" lead="Your dream-api subscription." />
@@ -53,22 +55,55 @@ export function BillingPage({ view, checkout }: { view: MeBody; checkout: Checko
             </div>
             {paid
               ? (
-                <p class="muted">
-                  {status === "trialing"
-                    ? "You are in your trial. Everything is open."
-                    : "Your subscription is active and renews monthly. Stripe emails your receipts."}
-                </p>
+                <>
+                  <p class="muted">
+                    {status === "trialing"
+                      ? "You are in your trial. Everything is open."
+                      : "Your subscription is active and renews monthly. Stripe emails your receipts."}
+                  </p>
+                  <Island
+                    name="StripeButton"
+                    component={StripeButton}
+                    props={{
+                      endpoint: "/dashboard/api/billing-portal",
+                      label: "Manage billing",
+                      busyLabel: "Opening the billing portal…",
+                      secondary: true,
+                    }}
+                  />
+                  <p class="muted small">
+                    Change your card, read your invoices or cancel in Stripe's billing portal.
+                  </p>
+                </>
+              )
+              : failed
+              ? (
+                <>
+                  <p class="muted">
+                    Your last payment failed. Configuration is paused until a payment succeeds.
+                  </p>
+                  <Island
+                    name="StripeButton"
+                    component={StripeButton}
+                    props={{
+                      endpoint: "/dashboard/api/billing-portal",
+                      label: "Update your payment method",
+                      busyLabel: "Opening the billing portal…",
+                    }}
+                  />
+                  <p class="muted small">
+                    Stripe retries the payment with the new card; you return here when it is done.
+                  </p>
+                </>
               )
               : (
                 <>
                   <p class="muted">
                     {status === "none"
                       ? "Subscribe to open your platform, API keys, tiers and the Stripe connection."
-                      : status === "past_due" || status === "unpaid"
-                      ? "Your last payment failed. Configuration is paused until a payment succeeds."
                       : "Your subscription is not active. Subscribe again to reopen configuration."}
                   </p>
-                  <Island name="SubscribeButton" component={SubscribeButton} props={{}} />
+                  <Island name="StripeButton" component={StripeButton} props={{}} />
                   <p class="muted small">
                     Checkout is hosted by Stripe. You return here when it is done.
                   </p>

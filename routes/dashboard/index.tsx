@@ -4,7 +4,7 @@
  */
 import type { ComponentChildren } from "preact";
 import CreatePlatform from "../../islands/CreatePlatform.tsx";
-import SubscribeButton from "../../islands/SubscribeButton.tsx";
+import StripeButton from "../../islands/StripeButton.tsx";
 import { define } from "../../lib/define.ts";
 import type { MeBody } from "../../lib/founders/me.ts";
 import {
@@ -70,7 +70,7 @@ export function OverviewPage(
                 until it is active again. <a href="/dashboard/billing">Go to billing</a>
               </Notice>
             )}
-            <Island name="SubscribeButton" component={SubscribeButton} props={{}} />
+            <Island name="StripeButton" component={StripeButton} props={{}} />
           </Card>
         )}
 

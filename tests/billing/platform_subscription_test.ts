@@ -101,12 +101,55 @@ Deno.test("subscription events keep the status current: past_due, active again, 
   );
   assert.equal(gated.status, 402, gated.text);
   assert.equal(gated.body.error.code, "subscription_required");
+  // Past due, the subscription lives on: no second checkout, the portal fixes the card.
+  const second = await json(
+    await f.t.app.request("/dashboard/api/subscribe", { method: "POST", headers }),
+  );
+  assert.equal(second.status, 409, second.text);
+  assert.match(second.body.error.message, /billing portal/);
 
   await f.local.renewSubscription(subscription.id);
   assert.equal(await status(f, "user_life"), "active");
 
   await f.local.cancelSubscription(subscription.id);
   assert.equal(await status(f, "user_life"), "canceled");
+});
+
+Deno.test("POST /dashboard/api/billing-portal: a paying founder cancels in Stripe's portal, and configuration closes", async () => {
+  await using f = await stripeTestApp();
+  const { headers, sessionId } = await subscribe(f, "user_portal");
+  const { subscription } = await f.local.payCheckout(sessionId);
+  assert.equal(await status(f, "user_portal"), "active");
+
+  const portal = await json(
+    await f.t.app.request("/dashboard/api/billing-portal", { method: "POST", headers }),
+  );
+  assert.equal(portal.status, 200, portal.text);
+  assert.match(portal.body.url, new RegExp(`^${f.local.url}/portal/bps_`));
+  // The page Stripe hosts offers this founder's subscription, and its Cancel is the real one.
+  const page = await (await fetch(portal.body.url)).text();
+  assert.match(page, new RegExp(subscription.id));
+  const canceled = await fetch(`${portal.body.url}/cancel`, {
+    method: "POST",
+    body: new URLSearchParams({ subscription: subscription.id }),
+    redirect: "manual",
+  });
+  await canceled.body?.cancel();
+  assert.ok(canceled.status < 400, `portal cancel answered ${canceled.status}`);
+  assert.equal(await status(f, "user_portal"), "canceled");
+  const gated = await f.t.app.request("/dashboard/api/platform", { method: "POST", headers });
+  assert.equal(gated.status, 402, await gated.text());
+});
+
+Deno.test("POST /dashboard/api/billing-portal answers 409 before the founder's first checkout", async () => {
+  await using f = await stripeTestApp();
+  const headers = founderHeaders(await f.t.signIn("user_never_paid"));
+  const res = await json(
+    await f.t.app.request("/dashboard/api/billing-portal", { method: "POST", headers }),
+  );
+  assert.equal(res.status, 409, res.text);
+  assert.equal(res.body.error.code, "conflict");
+  assert.match(res.body.error.message, /subscribe first/);
 });
 
 Deno.test("a duplicate delivery changes nothing twice (also ten at once)", async () => {

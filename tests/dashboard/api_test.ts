@@ -19,6 +19,7 @@ const ORIGIN = "http://localhost:8000";
 const PROTECTED: Array<{ method: string; path: string; body?: unknown; paid: boolean }> = [
   { method: "GET", path: "/dashboard/api/me", paid: false },
   { method: "POST", path: "/dashboard/api/subscribe", paid: false },
+  { method: "POST", path: "/dashboard/api/billing-portal", paid: false },
   { method: "POST", path: "/dashboard/api/platform", body: {}, paid: true },
   { method: "POST", path: "/dashboard/api/keys", body: { graceSeconds: 0 }, paid: true },
   {

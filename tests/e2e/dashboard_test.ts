@@ -133,6 +133,17 @@ Deno.test({
         },
       );
 
+      await step("billing: Manage billing opens Stripe's portal on this subscription", async () => {
+        await page.goto(`${base}/dashboard/billing`);
+        assert.equal(await page.getByRole("button", { name: /Subscribe/ }).count(), 0);
+        await snap(page, "05-billing-paid");
+        await page.getByRole("button", { name: "Manage billing" }).click();
+        await page.waitForURL((url) => url.href.startsWith(`${stripe.apiUrl}/portal/`));
+        assert.ok(await page.getByRole("button", { name: /Cancel/ }).first().isVisible());
+        await snap(page, "05-portal");
+        await page.goto(`${base}/dashboard`);
+      });
+
       await step(
         "creating the platform shows the key once, with a working copy button",
         async () => {

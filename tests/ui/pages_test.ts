@@ -89,7 +89,7 @@ Deno.test("an unpaid founder sees the subscribe button; tiers and settings lead 
   const headers = await signedIn(t);
   const overview = await html(await t.app.request("/dashboard", { headers }));
   assert.match(overview, /data-testid="subscribe-card"/);
-  assert.match(overview, /data-island="SubscribeButton"/);
+  assert.match(overview, /data-island="StripeButton"/);
   assert.doesNotMatch(overview, /data-island="CreatePlatform"/);
   for (const path of ["/dashboard/tiers", "/dashboard/settings"]) {
     const res = await t.app.request(path, { headers });
@@ -98,7 +98,28 @@ Deno.test("an unpaid founder sees the subscribe button; tiers and settings lead 
   }
   const billing = await html(await t.app.request("/dashboard/billing", { headers }));
   assert.match(billing, /data-status="none"/);
-  assert.match(billing, /data-island="SubscribeButton"/);
+  assert.match(billing, /data-island="StripeButton"/);
+});
+
+Deno.test("billing offers the portal: to manage a paid plan, and instead of a second checkout when a payment failed", async () => {
+  await using t = await testApp();
+  const headers = await signedIn(t);
+  await payFounder(t.kv, USER, "active");
+  const paid = await html(await t.app.request("/dashboard/billing", { headers }));
+  assert.match(paid, /Manage billing/);
+  assert.match(paid, /"endpoint":"\/dashboard\/api\/billing-portal"/);
+  assert.doesNotMatch(paid, /Subscribe — \$29\/month/);
+
+  await payFounder(t.kv, USER, "past_due");
+  const failed = await html(await t.app.request("/dashboard/billing", { headers }));
+  assert.match(failed, /Update your payment method/);
+  assert.match(failed, /"endpoint":"\/dashboard\/api\/billing-portal"/);
+  assert.doesNotMatch(failed, /Subscribe — \$29\/month/);
+
+  await payFounder(t.kv, USER, "canceled");
+  const ended = await html(await t.app.request("/dashboard/billing", { headers }));
+  assert.match(ended, /Subscribe — \$29\/month/);
+  assert.doesNotMatch(ended, /billing-portal/);
 });
 
 Deno.test("back from checkout, billing waits for the webhook, then goes on to the overview", async () => {
