@@ -61,16 +61,7 @@ export function BillingPage({ view, checkout }: { view: MeBody; checkout: Checko
                       ? "You are in your trial. Everything is open."
                       : "Your subscription is active and renews monthly. Stripe emails your receipts."}
                   </p>
-                  <Island
-                    name="StripeButton"
-                    component={StripeButton}
-                    props={{
-                      endpoint: "/dashboard/api/billing-portal",
-                      label: "Manage billing",
-                      busyLabel: "Opening the billing portal…",
-                      secondary: true,
-                    }}
-                  />
+                  <PortalButton label="Manage billing" secondary />
                   <p class="muted small">
                     Change your card, read your invoices or cancel in Stripe's billing portal.
                   </p>
@@ -82,15 +73,7 @@ export function BillingPage({ view, checkout }: { view: MeBody; checkout: Checko
                   <p class="muted">
                     Your last payment failed. Configuration is paused until a payment succeeds.
                   </p>
-                  <Island
-                    name="StripeButton"
-                    component={StripeButton}
-                    props={{
-                      endpoint: "/dashboard/api/billing-portal",
-                      label: "Update your payment method",
-                      busyLabel: "Opening the billing portal…",
-                    }}
-                  />
+                  <PortalButton label="Update your payment method" />
                   <p class="muted small">
                     Stripe retries the payment with the new card; you return here when it is done.
                   </p>
@@ -122,5 +105,21 @@ export function BillingPage({ view, checkout }: { view: MeBody; checkout: Checko
         </div>
       </div>
     </Shell>
+  );
+}
+
+/** The way to Stripe's billing portal for dream-api's own subscription. */
+function PortalButton({ label, secondary = false }: { label: string; secondary?: boolean }) {
+  return (
+    <Island
+      name="StripeButton"
+      component={StripeButton}
+      props={{
+        endpoint: "/dashboard/api/billing-portal",
+        label,
+        busyLabel: "Opening the billing portal…",
+        secondary,
+      }}
+    />
   );
 }
