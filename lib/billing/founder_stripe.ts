@@ -21,7 +21,10 @@ import type { Tier, TierConfig } from "../schemas/tiers.ts";
 import { HANDLED_EVENT_TYPES } from "./events.ts";
 import { stripeFailure } from "./platform_subscription.ts";
 
-type FounderStripeDeps = Pick<Deps, "kv" | "config" | "stripeFor" | "secrets" | "tenants" | "now">;
+type FounderStripeDeps = Pick<
+  Deps,
+  "kv" | "config" | "stripeFor" | "secrets" | "tenants" | "now" | "log"
+>;
 
 /** Currency of the prices sync creates. */
 export const SYNC_CURRENCY = "usd";
@@ -78,8 +81,9 @@ export interface SyncResult {
 
 /**
  * Creates or reuses, in the founder's Stripe, a product and a monthly price for every paid tier
- * (a changed price gets a new Stripe price and the old one is archived), stores each
- * `stripePriceId` on the tiers, and creates or reuses the webhook endpoint, sealing its secret.
+ * (a changed price gets a new Stripe price and the old one is archived), archives the product and
+ * price of a tier that was removed or made free, stores each `stripePriceId` on the tiers, and
+ * creates or reuses the webhook endpoint, sealing its secret.
  * 409 `stripe_not_connected` before `POST /stripe`.
  */
 export async function syncFounderStripe(
@@ -94,7 +98,9 @@ export async function syncFounderStripe(
   const stripe = deps.stripeFor(await openSecretKey(deps.secrets, connection));
   try {
     const synced: Record<string, SyncedTier> = {};
-    for (const tier of await tiersOf(deps.kv, platformId)) {
+    const tiers = await tiersOf(deps.kv, platformId);
+    await archiveRemoved(deps, stripe, connection, tiers);
+    for (const tier of tiers) {
       if (tier.price <= 0) continue;
       const result = await syncTier(stripe, connection, tier);
       synced[tier.id] = result;
@@ -105,13 +111,40 @@ export async function syncFounderStripe(
       }));
     }
     const webhook = await syncWebhook(deps, stripe, connection);
-    const tiers = await setTierPrices(deps, platformId, (tier) => {
+    const priced = await setTierPrices(deps, platformId, (tier) => {
       const s = synced[tier.id];
       return s && s.unitAmount === toMinor(tier.price) ? s.priceId : tier.stripePriceId;
     });
-    return { tiers, webhook };
+    return { tiers: priced, webhook };
   } catch (error) {
     throw stripeFailure(error);
+  }
+}
+
+/**
+ * Archives (never deletes) the product and price sync made for tiers that are no longer paid tiers
+ * of the platform, so nobody can buy them any more; subscriptions on them go on as Stripe keeps
+ * them. Forgotten only once archived, so a failure is retried by the next sync.
+ */
+async function archiveRemoved(
+  deps: FounderStripeDeps,
+  stripe: Stripe,
+  connection: StripeConnection,
+  tiers: readonly Tier[],
+): Promise<void> {
+  const paid = new Set(tiers.filter((t) => t.price > 0).map((t) => t.id));
+  for (const [tierId, made] of Object.entries(connection.products)) {
+    if (paid.has(tierId)) continue;
+    await retrieveOrNull(() => stripe.prices.update(made.priceId, { active: false }));
+    await retrieveOrNull(() => stripe.products.update(made.productId, { active: false }));
+    await updateStripeConnection(deps.kv, connection.platformId, (c) => {
+      const { [tierId]: _, ...rest } = c.products;
+      return { ...c, products: rest };
+    });
+    deps.log.log("info", "archived a removed tier in the founder's Stripe", {
+      platformId: connection.platformId,
+      tierId,
+    });
   }
 }
 
@@ -138,8 +171,9 @@ async function syncTier(
   let price = await stripe.prices.create(params, {
     idempotencyKey: idempotencyKey("price", connection, params),
   });
-  // A replayed create (same params within 24 h) may return a price we archived since.
-  if (!price.active) price = await stripe.prices.update(price.id, { active: true });
+  // A replayed create (same params within 24 h) is a price we may have archived since, and Stripe
+  // replays the original answer, which still says active: make sure it is.
+  price = await stripe.prices.update(price.id, { active: true });
   if (before?.priceId && before.priceId !== price.id) {
     // Archived, not deleted: existing subscriptions keep their price (Stripe cannot delete used prices).
     await retrieveOrNull(() => stripe.prices.update(before.priceId, { active: false }));
@@ -168,6 +202,9 @@ async function syncProduct(
   const product = await stripe.products.create(params, {
     idempotencyKey: idempotencyKey("product", connection, { params, replaces: productId ?? null }),
   });
+  // A tier removed and added back within a day: the replayed create is the product we archived
+  // (and its replayed answer still says active).
+  await stripe.products.update(product.id, { active: true });
   return product.id;
 }
 

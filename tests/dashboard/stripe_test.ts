@@ -185,6 +185,42 @@ Deno.test("sync after a price change makes a new price, archives the old one, an
   assert.equal(second.body.webhook.id, first.body.webhook.id);
 });
 
+Deno.test("sync archives the product and price of a removed tier, and brings them back when it returns", async () => {
+  await using f = await stripeTestApp();
+  const { call, platformId } = await founder(f);
+  await call("PUT", "/dashboard/api/tiers", { tiers: PAID_TIERS });
+  await call("POST", "/dashboard/api/stripe", { secretKey: FOUNDER_KEY });
+  const first = await call("POST", "/dashboard/api/stripe/sync");
+  assert.equal(first.status, 200, first.text);
+  const maxPrice = first.body.tiers[2].stripePriceId as string;
+  const stripe = f.stripe(FOUNDER_KEY);
+  const maxProduct = (await stripe.prices.retrieve(maxPrice)).product as string;
+
+  // "max" removed, "pro" made free: both are archived, nothing is deleted.
+  const fewer = [PAID_TIERS[0], { ...PAID_TIERS[1], price: 0 }];
+  assert.equal((await call("PUT", "/dashboard/api/tiers", { tiers: fewer })).status, 200);
+  const second = await call("POST", "/dashboard/api/stripe/sync");
+  assert.equal(second.status, 200, second.text);
+  const proPrice = first.body.tiers[1].stripePriceId as string;
+  for (const id of [maxPrice, proPrice]) {
+    assert.equal((await stripe.prices.retrieve(id)).active, false, `${id} archived`);
+  }
+  assert.equal((await stripe.products.retrieve(maxProduct)).active, false);
+  assert.deepEqual(Object.keys((await getStripeConnection(f.t.kv, platformId))!.products), []);
+  // A third run finds nothing more to do.
+  assert.equal((await call("POST", "/dashboard/api/stripe/sync")).status, 200);
+
+  // Back again: sellable again, and still one product per tier.
+  assert.equal((await call("PUT", "/dashboard/api/tiers", { tiers: PAID_TIERS })).status, 200);
+  const back = await call("POST", "/dashboard/api/stripe/sync");
+  assert.equal(back.status, 200, back.text);
+  const again = await stripe.prices.retrieve(back.body.tiers[2].stripePriceId);
+  assert.equal(again.active, true);
+  assert.equal((await stripe.products.retrieve(again.product as string)).active, true);
+  const active = (await allProducts(stripe)).filter((p) => p.active);
+  assert.equal(active.length, 2, active.map((p) => p.name).join(", "));
+});
+
 Deno.test("sync recreates the webhook endpoint when the founder deleted it in Stripe", async () => {
   await using f = await stripeTestApp();
   const { call, platformId } = await founder(f);
