@@ -2,9 +2,10 @@
  * The tenant API's metered routes, answered without Hono's router and Context.
  *
  * `POST /api/data` and `GET /api/usage` run on every billable action of every founder's product,
- * and Hono's per-request machinery (Context, middleware composition, `c.json`) cost about as much
- * CPU as everything else such a request does (bench/RESULTS.md). `hotRoutes` answers exactly these
- * method and path pairs itself, with the steps of their Hono mounts in the same order (body limit,
+ * and Hono's per-request machinery (Context, middleware composition, `c.json`) costs about 11 µs
+ * of CPU per request: a Hono app with one middleware and `c.json` spends 18 µs where bare
+ * `Deno.serve` spends 6.6 µs (README, Performance). `hotRoutes` answers exactly these method and
+ * path pairs itself, with the steps of their Hono mounts in the same order (body limit,
  * then `authenticateCaller`, then the route's own handler, then the one error envelope). Anything
  * else goes to Hono unchanged, including other methods on these paths (405), HEAD, and paths with
  * percent-escapes (Hono decodes those).
