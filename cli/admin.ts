@@ -6,10 +6,17 @@
  *   tiers get PLATFORM_ID
  *   tiers set PLATFORM_ID FILE.json         (an array of tiers, or {"tiers":[…]})
  *   key rotate PLATFORM_ID [--grace SECONDS] → {"platformId","apiKey"}
+ *   analytics prune [--keep-days DAYS]      → {"before","platforms","deleted"} (daily analytics
+ *                                             older than DAYS, default 400; run it daily)
  *
  * It uses the same KV (KV_PATH) and the same repositories as the server.
  */
 import { parseArgs } from "node:util";
+import {
+  DEFAULT_KEEP_DAYS,
+  pruneDailyAnalytics,
+  retentionCutoff,
+} from "../lib/analytics/retention.ts";
 import { ConfigError, readConfig } from "../fresh.config.ts";
 import { createPlatform, listPlatforms, NotFoundError, rotateApiKey } from "../lib/kv/platforms.ts";
 import { openKv } from "../lib/kv/open.ts";
@@ -22,12 +29,17 @@ const USAGE = `usage: deno task admin <command>
   platform list
   tiers get PLATFORM_ID
   tiers set PLATFORM_ID FILE.json
-  key rotate PLATFORM_ID [--grace SECONDS]`;
+  key rotate PLATFORM_ID [--grace SECONDS]
+  analytics prune [--keep-days DAYS]`;
 
 class UsageError extends Error {}
 
 /** Runs one admin command against `kv`; returns what to print as JSON. */
-export async function runAdmin(kv: Deno.Kv, args: string[]): Promise<unknown> {
+export async function runAdmin(
+  kv: Deno.Kv,
+  args: string[],
+  now: () => Date = () => new Date(),
+): Promise<unknown> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
@@ -35,6 +47,7 @@ export async function runAdmin(kv: Deno.Kv, args: string[]): Promise<unknown> {
       name: { type: "string" },
       test: { type: "boolean", default: false },
       grace: { type: "string", default: "0" },
+      "keep-days": { type: "string", default: String(DEFAULT_KEEP_DAYS) },
     },
   });
   const [noun, verb, target, file] = positionals;
@@ -79,6 +92,12 @@ export async function runAdmin(kv: Deno.Kv, args: string[]): Promise<unknown> {
       if (!grace.success) throw new UsageError("--grace must be whole seconds from 0 to 86400");
       const { apiKey } = await rotateApiKey(kv, target, { graceSeconds: grace.data });
       return { platformId: target, apiKey };
+    }
+    case "analytics prune": {
+      const keep = z.coerce.number().int().min(1).max(36_500).safeParse(values["keep-days"]);
+      if (!keep.success) throw new UsageError("--keep-days must be whole days from 1 to 36500");
+      const before = retentionCutoff(now(), keep.data);
+      return { before, ...await pruneDailyAnalytics(kv, before) };
     }
     default:
       throw new UsageError(USAGE);

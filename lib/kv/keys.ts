@@ -30,11 +30,15 @@ export const keys = {
 
   // Usage analytics: written by the meter's own commits (lib/analytics/recorder.ts), read by the
   // dashboard. Days are UTC (`2026-11-26`); periods are the usage counters' (`2026-11`, or a day).
+  /** prefix: every day of a platform's daily sums (retention lists the oldest from here). */
+  usageDailyAll: (platformId: string) => ["usage_daily", platformId] as const,
   /** prefix: a platform's daily sums on one UTC day (list a month with start/end days). */
   usageDaily: (platformId: string, day: string) => ["usage_daily", platformId, day] as const,
   /** `Deno.KvU64` sum of "units" (granted), "allowed" (granted calls) or "refused" (429) calls. */
   usageDailyMetric: (platformId: string, day: string, metric: "units" | "allowed" | "refused") =>
     ["usage_daily", platformId, day, metric] as const,
+  /** prefix: every day of a platform's HyperLogLog registers. */
+  usageHllAll: (platformId: string) => ["usage_hll", platformId] as const,
   /** prefix: the HyperLogLog registers of a platform's UTC day (distinct active end-users). */
   usageHll: (platformId: string, day: string) => ["usage_hll", platformId, day] as const,
   /** `Deno.KvU64` register of that day's HyperLogLog, raised with `max`. */
