@@ -13,13 +13,8 @@
 import type Stripe from "stripe";
 import type { Deps } from "../define.ts";
 import { ApiError } from "../errors.ts";
-import {
-  applyEndUserEvent,
-  findCustomerOwner,
-  markEndUserEventProcessed,
-  type SubscriptionState,
-} from "../kv/end_users.ts";
-import { isEventProcessed } from "../kv/founder_subscriptions.ts";
+import { applyEndUserEvent, findCustomerOwner, type SubscriptionState } from "../kv/end_users.ts";
+import { isEventProcessed, markEventProcessed } from "../kv/stripe_events.ts";
 import { keys } from "../kv/keys.ts";
 import {
   getStripeConnection,
@@ -144,7 +139,7 @@ export async function handleEndUserEvent(
   const object = event.data.object as unknown as Record<string, unknown>;
   const ref = { id: event.id, type: event.type, created: event.created };
   const ignore = async () =>
-    await markEndUserEventProcessed(deps.kv, platformId, event.id, deps.now())
+    await markEventProcessed(deps.kv, platformId, event.id, deps.now())
       ? "ignored" as const
       : "duplicate" as const;
 

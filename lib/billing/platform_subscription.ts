@@ -15,17 +15,13 @@ import {
   applySubscriptionSnapshot,
   founderOfCustomer,
   getFounderSubscription,
-  isEventProcessed,
   isPaid,
-  markEventProcessed,
   type SubscriptionSnapshot,
   type SubscriptionStatus,
 } from "../kv/founder_subscriptions.ts";
+import { isEventProcessed, markEventProcessed, PLATFORM_SCOPE } from "../kv/stripe_events.ts";
 
 type BillingDeps = Pick<Deps, "kv" | "config" | "stripeFor" | "now" | "log">;
-
-/** The event scope of dream-api's own account in the processed-events keys. */
-export const PLATFORM_SCOPE = "platform";
 
 function ownStripe(deps: BillingDeps): { stripe: Stripe; priceId: string } {
   const { secretKey, priceId } = deps.config.stripe;

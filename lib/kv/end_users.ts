@@ -4,9 +4,10 @@
  * with the marker of the Stripe event that changed them. Written only by `/webhook/stripe`; read by
  * plan resolution (through `EndUserPlanCache`), checkout and the customer portal.
  */
-import { EVENT_MARKER_TTL_MS, type SubscriptionStatus } from "./founder_subscriptions.ts";
+import type { SubscriptionStatus } from "./founder_subscriptions.ts";
 import { keys } from "./keys.ts";
 import { ConflictError } from "./platforms.ts";
+import { markInCommit } from "./stripe_events.ts";
 
 export type { SubscriptionStatus };
 
@@ -162,10 +163,7 @@ export async function applyEndUserEvent(
     const index = customerId
       ? await kv.get<CustomerOwner>(keys.endUserByCustomer(customerId))
       : null;
-    const op = kv.atomic()
-      .check(entry)
-      .check({ key: eventKey, versionstamp: null })
-      .set(eventKey, { processedAt: now.toISOString() }, { expireIn: EVENT_MARKER_TTL_MS });
+    const op = markInCommit(kv.atomic().check(entry), input.platformId, input.event.id, now);
     let outcome: "applied" | "stale" | "foreign" | "ignored";
     if (!state && !input.customerId) {
       outcome = "ignored";
@@ -237,19 +235,4 @@ function nextRecord(
     lastEvent: { ...input.event },
     updatedAt: now.toISOString(),
   };
-}
-
-/** Marks an event processed that changes no record (ignored type, unknown end-user). False if it already was. */
-export async function markEndUserEventProcessed(
-  kv: Deno.Kv,
-  platformId: string,
-  eventId: string,
-  now: Date,
-): Promise<boolean> {
-  const key = keys.stripeEvent(platformId, eventId);
-  const result = await kv.atomic()
-    .check({ key, versionstamp: null })
-    .set(key, { processedAt: now.toISOString() }, { expireIn: EVENT_MARKER_TTL_MS })
-    .commit();
-  return result.ok;
 }

@@ -5,6 +5,7 @@
 import type { StripeSubscriptionStatus } from "../billing/events.ts";
 import { keys } from "./keys.ts";
 import { ConflictError } from "./platforms.ts";
+import { markInCommit, PLATFORM_SCOPE } from "./stripe_events.ts";
 
 /** Stripe's subscription statuses, plus `none` for a founder who never subscribed. */
 export type SubscriptionStatus = "none" | StripeSubscriptionStatus;
@@ -92,17 +93,14 @@ export async function applySubscriptionSnapshot(
   snapshot: SubscriptionSnapshot,
   now: Date,
 ): Promise<"applied" | "stale" | "duplicate"> {
-  const eventKey = keys.stripeEvent("platform", snapshot.eventId);
+  const eventKey = keys.stripeEvent(PLATFORM_SCOPE, snapshot.eventId);
   for (let attempt = 0; attempt < 10; attempt++) {
     const [entry, marker] = await kv.getMany<[FounderSubscription, unknown]>([
       keys.founderSubscription(userId),
       eventKey,
     ]);
     if (marker.versionstamp !== null) return "duplicate";
-    const op = kv.atomic()
-      .check(entry)
-      .check({ key: eventKey, versionstamp: null })
-      .set(eventKey, processedMarker(now), { expireIn: EVENT_MARKER_TTL_MS });
+    const op = markInCommit(kv.atomic().check(entry), PLATFORM_SCOPE, snapshot.eventId, now);
     const apply = shouldApply(entry.value, snapshot);
     if (apply) {
       const record: FounderSubscription = {
@@ -122,45 +120,6 @@ export async function applySubscriptionSnapshot(
     if (result.ok) return apply ? "applied" : "stale";
   }
   throw new ConflictError("the founder's subscription kept changing; try again");
-}
-
-/** How long processed event ids are remembered: Stripe retries for up to 3 days. */
-export const EVENT_MARKER_TTL_MS = 30 * 24 * 60 * 60 * 1000;
-
-/** What an event marker holds. */
-export interface ProcessedEvent {
-  processedAt: string;
-}
-
-function processedMarker(now: Date): ProcessedEvent {
-  return { processedAt: now.toISOString() };
-}
-
-/** Whether an event id of `scope` was already processed. */
-export async function isEventProcessed(
-  kv: Deno.Kv,
-  scope: string,
-  eventId: string,
-): Promise<boolean> {
-  return (await kv.get(keys.stripeEvent(scope, eventId))).versionstamp !== null;
-}
-
-/**
- * Marks an event processed that changes no record (unknown founder, ignored type). Returns false
- * when it already was.
- */
-export async function markEventProcessed(
-  kv: Deno.Kv,
-  scope: string,
-  eventId: string,
-  now: Date,
-): Promise<boolean> {
-  const key = keys.stripeEvent(scope, eventId);
-  const result = await kv.atomic()
-    .check({ key, versionstamp: null })
-    .set(key, processedMarker(now), { expireIn: EVENT_MARKER_TTL_MS })
-    .commit();
-  return result.ok;
 }
 
 /**
@@ -192,13 +151,4 @@ export async function putFounderSubscription(
   if (record.customerId) op.set(keys.founderByCustomer(record.customerId), userId);
   await op.commit();
   return record;
-}
-
-/** Remembers the Stripe customer made for a founder (before any subscription exists). */
-export async function linkFounderCustomer(
-  kv: Deno.Kv,
-  userId: string,
-  customerId: string,
-): Promise<void> {
-  await kv.set(keys.founderByCustomer(customerId), userId);
 }
