@@ -10,6 +10,7 @@
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import { runAdmin } from "../cli/admin.ts";
+import { keys } from "../lib/kv/keys.ts";
 import { setTiers } from "../lib/kv/tiers.ts";
 import { periodOf } from "../lib/usage/period.ts";
 
@@ -343,7 +344,9 @@ async function main() {
     const check = await Deno.openKv(kvPath);
     let distinct = 0;
     const period = periodOf("month", new Date()).key;
-    for await (const _ of check.list({ prefix: ["usage", platformId, period] })) distinct++;
+    for await (const _ of check.list({ prefix: keys.usageInPeriod(platformId, period) })) {
+      distinct++;
+    }
     check.close();
     distinct -= SPREAD_USERS + 2; // the spread, hot and exactness end-users counted earlier
 

@@ -16,6 +16,8 @@ export const keys = {
   /** an end-user's usage count (`StoredCount`, lib/kv/usage.ts) in one period; period first so a period lists its users. */
   usage: (platformId: string, period: string, userId: string) =>
     ["usage", platformId, period, userId] as const,
+  /** prefix: every period's counters of a platform. */
+  usageAll: (platformId: string) => ["usage", platformId] as const,
   /** prefix: every end-user counted in one period of a platform. */
   usageInPeriod: (platformId: string, period: string) => ["usage", platformId, period] as const,
   /**
@@ -65,8 +67,9 @@ export const keys = {
   /** prefix of every platform's `StripeConnection` (the webhook's last-resort account lookup). */
   platformStripeAll: () => ["platform_stripe"] as const,
   /**
-   * marker (`ProcessedEvent`) of a processed Stripe event; `scope` is "platform" for dream-api's own
-   * account or a platform id. Written with the event's effects, expiring after 30 days.
+   * marker (`ProcessedEvent`, lib/kv/stripe_events.ts) of a processed Stripe event; `scope` is
+   * `PLATFORM_SCOPE` for dream-api's own account or a platform id. Written with the event's
+   * effects, expiring after 30 days.
    */
   stripeEvent: (scope: string, eventId: string) => ["stripe_event", scope, eventId] as const,
 

@@ -454,6 +454,8 @@ export class UsageMeter {
       readAll: boolean;
     }
     let needs: Need[] = [];
+    /** the ids of idempotency records among the keys read (the others are counters) */
+    const idemIds = new Set<string>();
     for (const g of groups) {
       const state = this.#guard(g.guardId);
       const missing = new Map<string, Deno.KvKey>();
@@ -465,7 +467,10 @@ export class UsageMeter {
           missing.set(item.counterId, item.counterKey);
         }
         // Idempotency records are always read: another process may have written one.
-        if (item.idemKey) missing.set(item.idemId!, item.idemKey);
+        if (item.idemKey) {
+          missing.set(item.idemId!, item.idemKey);
+          idemIds.add(item.idemId!);
+        }
       }
       if (state && missing.size === 0 && !verify) guards.set(g.guardId, state);
       else needs.push({ g, state, missing, readAll: false });
@@ -532,13 +537,14 @@ export class UsageMeter {
         const now = this.#now();
         for (const entries of reads) {
           for (const entry of entries.slice(1)) {
-            if (entry.key[0] === "usage") {
-              const count = countOf(entry.value as StoredCount | null);
-              counts.set(idOf(entry.key), count);
-              this.#remember(idOf(entry.key), count, epoch);
-            } else {
+            const id = idOf(entry.key);
+            if (idemIds.has(id)) {
               const answer = entry.value as StoredAnswer | null;
-              if (answer && answer.expiresAt > now) answers.set(idOf(entry.key), answer);
+              if (answer && answer.expiresAt > now) answers.set(id, answer);
+            } else {
+              const count = countOf(entry.value as StoredCount | null);
+              counts.set(id, count);
+              this.#remember(id, count, epoch);
             }
           }
         }

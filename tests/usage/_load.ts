@@ -1,5 +1,6 @@
 /** A small load client for the black-box server tests: concurrent loops of POST /api/data. */
 import { tenantHeaders } from "../_helpers/app.ts";
+import { keys } from "../../lib/kv/keys.ts";
 import { countOf, type StoredCount } from "../../lib/kv/usage.ts";
 
 export interface LoadTally {
@@ -60,7 +61,7 @@ export async function totalUsage(kvPath: string, platformId: string): Promise<nu
   const kv = await Deno.openKv(kvPath);
   try {
     let total = 0;
-    for await (const entry of kv.list<StoredCount>({ prefix: ["usage", platformId] })) {
+    for await (const entry of kv.list<StoredCount>({ prefix: keys.usageAll(platformId) })) {
       total += countOf(entry.value);
     }
     return total;
