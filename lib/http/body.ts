@@ -63,17 +63,25 @@ export function payloadTooLarge(maxBytes: number): ApiError {
 }
 
 /**
+ * The body length `req` declares (`Content-Length` without `Transfer-Encoding`), 413 when that is
+ * over `maxBytes`; `null` when it declares none, and the body must be counted while read.
+ */
+export function declaredLength(req: Request, maxBytes: number): number | null {
+  const length = req.headers.get("content-length");
+  if (length === null || req.headers.has("transfer-encoding")) return null;
+  const bytes = parseInt(length, 10);
+  if (bytes > maxBytes) throw payloadTooLarge(maxBytes);
+  return bytes;
+}
+
+/**
  * The body of `req` as text, or 413 when it is longer than `maxBytes`: refused on its declared
  * length before anything is read, else counted while read.
  */
 export async function readLimitedText(req: Request, maxBytes: number): Promise<string> {
   if (!req.body) return "";
-  const length = req.headers.get("content-length");
-  if (length !== null && !req.headers.has("transfer-encoding")) {
-    if (length === "0") return "";
-    if (parseInt(length, 10) > maxBytes) throw payloadTooLarge(maxBytes);
-    return await req.text();
-  }
+  const declared = declaredLength(req, maxBytes);
+  if (declared !== null) return declared === 0 ? "" : await req.text();
   const bytes = await readAtMost(req.body, maxBytes);
   if (!bytes) throw payloadTooLarge(maxBytes);
   return bytes.byteLength === 0 ? "" : UTF8.decode(bytes);

@@ -1,16 +1,11 @@
 /** `limitBody`: refuses bodies over `MAX_BODY_BYTES` with 413, whether or not they say their length. */
 import { define } from "../define.ts";
-import { MAX_BODY_BYTES, payloadTooLarge, readAtMost } from "../http/body.ts";
+import { declaredLength, MAX_BODY_BYTES, payloadTooLarge, readAtMost } from "../http/body.ts";
 
 export function limitBody(maxBytes = MAX_BODY_BYTES) {
   return define.middleware(async function limitBody(c, next) {
     const raw = c.req.raw;
-    if (!raw.body) return await next();
-    const length = raw.headers.get("content-length");
-    if (length !== null && !raw.headers.has("transfer-encoding")) {
-      if (parseInt(length, 10) > maxBytes) throw payloadTooLarge(maxBytes);
-      return await next();
-    }
+    if (!raw.body || declaredLength(raw, maxBytes) !== null) return await next();
     // No declared length (chunked, or a POST without a body): read it, counting. The bytes go to
     // Hono's body cache, where c.req.text()/json()/arrayBuffer()/parseBody() find them. Why not
     // rebuild the Request like hono/body-limit: that costs an AbortSignal and, when the response
