@@ -1,5 +1,6 @@
 /** Browser tests' one setup: Debian's Chromium driven by playwright-core, never a downloaded browser. */
-import { type Browser, chromium } from "playwright-core";
+import assert from "node:assert/strict";
+import { type Browser, chromium, type Page } from "playwright-core";
 
 export const CHROMIUM = "/usr/bin/chromium";
 
@@ -29,4 +30,25 @@ export async function launchChromium(): Promise<Browser> {
       "--disable-quic",
     ],
   });
+}
+
+/**
+ * Full-page screenshots at desktop and phone width of the page as it is now (`name`-desktop.png,
+ * `name`-phone.png), failing if anything sticks out sideways at phone width. `atPhoneWidth` waits
+ * for what must settle after the resize (a chart redrawing) before the phone screenshot.
+ */
+export async function snap(
+  page: Page,
+  name: string,
+  atPhoneWidth?: (page: Page) => Promise<unknown>,
+): Promise<void> {
+  await page.screenshot({ path: new URL(`${name}-desktop.png`, SHOTS).pathname, fullPage: true });
+  await page.setViewportSize(PHONE);
+  await atPhoneWidth?.(page);
+  await page.screenshot({ path: new URL(`${name}-phone.png`, SHOTS).pathname, fullPage: true });
+  const overflow = await page.evaluate(() =>
+    document.documentElement.scrollWidth - document.documentElement.clientWidth
+  );
+  assert.ok(overflow <= 0, `${name}: the page is ${overflow}px wider than a 375px screen`);
+  await page.setViewportSize(DESKTOP);
 }

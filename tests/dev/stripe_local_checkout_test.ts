@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import type Stripe from "stripe";
+import { HANDLED_EVENT_TYPES } from "../../lib/billing/events.ts";
 import { createStripeFactory, webhookCrypto } from "../../lib/billing/stripe_client.ts";
 import { startLocalStripe } from "../../dev/stripe/mod.ts";
 import { type Receiver, startReceiver } from "./_receiver.ts";
@@ -12,14 +13,8 @@ const KEY_A = "sk_test_founder_a_0001";
 const KEY_B = "sk_test_founder_b_0002";
 // A month-end start shows period clamping: Jan 31 + 1 month = Feb 28.
 const NOW = new Date("2027-01-31T10:00:00Z");
-const ALL_TYPES: Stripe.WebhookEndpointCreateParams.EnabledEvent[] = [
-  "checkout.session.completed",
-  "customer.subscription.created",
-  "customer.subscription.updated",
-  "customer.subscription.deleted",
-  "invoice.paid",
-  "invoice.payment_failed",
-];
+// The events dream-api subscribes its endpoints to.
+const ALL_TYPES: Stripe.WebhookEndpointCreateParams.EnabledEvent[] = [...HANDLED_EVENT_TYPES];
 
 /** Verifies every request `receiver` got with `secret`, as dream-api's webhook routes do. */
 async function verifiedEvents(receiver: Receiver, secret: string): Promise<Stripe.Event[]> {

@@ -6,19 +6,11 @@
  * 375 px phone, go to `test-results/screenshots/`.
  */
 import assert from "node:assert/strict";
-import type { Page } from "playwright-core";
 import { bootstrapLocalStripe } from "../../dev/stripe/mod.ts";
 import { encodeBase64 } from "../../lib/encoding.ts";
 import { buildIslands } from "../../lib/ui/build.ts";
 import { startServer } from "../_helpers/server.ts";
-import {
-  CHROMIUM,
-  DESKTOP,
-  hasChromium,
-  launchChromium,
-  PHONE,
-  SHOTS,
-} from "../_helpers/browser.ts";
+import { CHROMIUM, DESKTOP, hasChromium, launchChromium, snap } from "../_helpers/browser.ts";
 
 if (!hasChromium) {
   console.warn(
@@ -32,19 +24,6 @@ function freePort(): number {
   const { port } = listener.addr as Deno.NetAddr;
   listener.close();
   return port;
-}
-
-/** Full-page screenshots at desktop and phone width, of the page as it is now. */
-async function snap(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: new URL(`${name}-desktop.png`, SHOTS).pathname, fullPage: true });
-  await page.setViewportSize(PHONE);
-  await page.screenshot({ path: new URL(`${name}-phone.png`, SHOTS).pathname, fullPage: true });
-  // Nothing may stick out sideways at phone width.
-  const overflow = await page.evaluate(() =>
-    document.documentElement.scrollWidth - document.documentElement.clientWidth
-  );
-  assert.ok(overflow <= 0, `${name}: the page is ${overflow}px wider than a 375px screen`);
-  await page.setViewportSize(DESKTOP);
 }
 
 Deno.test({
