@@ -30,19 +30,34 @@ export interface ErrorEnvelope {
   error: { code: ErrorCode; message: string; details?: unknown };
 }
 
-/** An expected failure that the app's `onError` turns into the envelope. */
+/** Seconds a caller is asked to wait before retrying a 503 `unavailable` that names no other delay. */
+export const DEFAULT_RETRY_AFTER_SECONDS = 1;
+
+/**
+ * An expected failure that the app's `onError` turns into the envelope. Every `unavailable` (503)
+ * carries `Retry-After` (RFC 9110 §10.2.3): it is the code of faults a retry can cure.
+ */
 export class ApiError extends Error {
   override name = "ApiError";
   readonly status: ErrorStatus;
+  readonly headers?: Record<string, string>;
   constructor(
     readonly code: ErrorCode,
     message: string,
     readonly details?: unknown,
-    readonly headers?: Record<string, string>,
+    headers?: Record<string, string>,
   ) {
     super(message);
     this.status = ERROR_STATUS[code];
+    this.headers = code === "unavailable" && !hasRetryAfter(headers)
+      ? { ...headers, "Retry-After": String(DEFAULT_RETRY_AFTER_SECONDS) }
+      : headers;
   }
+}
+
+function hasRetryAfter(headers: Record<string, string> | undefined): boolean {
+  return headers !== undefined &&
+    Object.keys(headers).some((h) => h.toLowerCase() === "retry-after");
 }
 
 /** Builds the envelope for a code and message. */

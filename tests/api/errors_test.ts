@@ -190,3 +190,15 @@ Deno.test("GET /health answers ok after reading KV", async () => {
   assert.equal(res.status, 200, text);
   assert.deepEqual(body, { ok: true });
 });
+
+Deno.test("a 503 unavailable always says when to retry (Retry-After)", async () => {
+  await using t = await testApp();
+  // No STRIPE_WEBHOOK_SECRET in the test configuration: the founders' webhook cannot verify yet.
+  const res = await t.app.request("/webhook/platform", {
+    method: "POST",
+    headers: { "stripe-signature": "t=1,v1=00", "content-type": "application/json" },
+    body: "{}",
+  });
+  await expectError(res, 503, "unavailable");
+  assert.match(res.headers.get("retry-after") ?? "", /^\d+$/, "Retry-After in seconds");
+});
