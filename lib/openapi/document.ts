@@ -161,7 +161,7 @@ const REQUEST_HEADERS: Record<
   "X-User-Id": {
     schema: tenantSchemas.UserIdSchema,
     description:
-      "Your end-user's id in your own system (1–256 characters, no control characters). Usage is counted per platform and end-user.",
+      "Your end-user's id in your own system: 1–256 characters (bytes as sent), none of them a control character (C0, DEL, C1 U+0080–U+009F), a format character (Unicode Cf: U+200B, U+202E, U+FEFF …), U+2028/U+2029 or a lone surrogate; UTF-8 is judged by the characters it encodes. Anything else is refused with 400, never rewritten. Usage is counted per platform and end-user.",
     example: "user_123",
   },
   "X-User-Plan": {
@@ -173,7 +173,7 @@ const REQUEST_HEADERS: Record<
   "Idempotency-Key": {
     schema: tenantSchemas.IdempotencyKeySchema,
     description:
-      "Makes the call safe to retry: a repeat within 24 h with the same key, platform and end-user returns the first answer again and counts nothing.",
+      "Makes the call safe to retry: a repeat within 24 h with the same key, platform and end-user returns the first answer again and counts nothing. 1–255 characters, under the same character rules as X-User-Id.",
     example: "8e0f6f8c-54b1-4d7e-9a57-2f3c1c7f0b1e",
   },
 };

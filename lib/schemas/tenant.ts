@@ -1,18 +1,49 @@
 /** Request schemas of the tenant API: headers and bodies of `/api/*`. */
 import { z } from "zod";
 
-// deno-lint-ignore no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f]/;
+/** The common case, settled by one test: printable ASCII only. */
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+/** Control (C0, DEL, C1), format (bidi overrides, zero-width, BOM, tags …) and line/paragraph separators. */
+const FORBIDDEN = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
+/** A character above U+00FF: not a header value as `Headers` holds it (one character per byte). */
+const BEYOND_BYTE = /[\u0100-\uffff]/;
+/** A UTF-16 surrogate encoded like UTF-8 (WTF-8/CESU-8): not UTF-8, and a lone surrogate once decoded. */
+const ENCODED_SURROGATE = /\xed[\xa0-\xbf][\x80-\xbf]/;
+// `ignoreBOM`: a leading U+FEFF is kept (and refused), not silently dropped.
+const UTF8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+/**
+ * Whether an identifier is free of characters that hide or change how it reads: control, format
+ * and line/paragraph-separator characters and lone surrogates. A header arrives with one character
+ * per byte (`Deno.serve`, like `fetch`, maps bytes Latin-1 style), so a value that is valid UTF-8
+ * is judged by what it decodes to (UTF-8 `U+202E` arrives as "\xe2\x80\xae"), and any other by its
+ * bytes as Latin-1 (what `fetch` sends for "José"). The value itself is never rewritten: it stays
+ * the key usage is counted under. Printable ASCII, nearly every id, costs one regex test.
+ */
+export function isPlainText(value: string): boolean {
+  if (PRINTABLE_ASCII.test(value)) return true;
+  if (BEYOND_BYTE.test(value)) return value.isWellFormed() && !FORBIDDEN.test(value);
+  let text = value;
+  try {
+    text = UTF8.decode(Uint8Array.from(value, (c) => c.charCodeAt(0)));
+  } catch {
+    if (ENCODED_SURROGATE.test(value)) return false;
+  }
+  return !FORBIDDEN.test(text);
+}
+
+const PLAIN =
+  "must not contain control, format (such as U+200B, U+202E, U+FEFF) or line/paragraph separator characters";
 
 export const UserIdSchema = z.string({ error: "X-User-Id header is required" })
   .min(1, "X-User-Id must not be empty")
   .max(256, "X-User-Id must be at most 256 characters")
-  .refine((s) => !CONTROL.test(s), "X-User-Id must not contain control characters");
+  .refine(isPlainText, `X-User-Id ${PLAIN}`);
 
 export const IdempotencyKeySchema = z.string()
   .min(1, "Idempotency-Key must not be empty")
   .max(255, "Idempotency-Key must be at most 255 characters")
-  .refine((s) => !CONTROL.test(s), "Idempotency-Key must not contain control characters");
+  .refine(isPlainText, `Idempotency-Key ${PLAIN}`);
 
 export const TrackBodySchema = z.object({
   amount: z.number({ error: "must be an integer from 1 to 1000000" })
