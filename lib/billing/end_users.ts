@@ -62,6 +62,7 @@ export async function createCheckout(
   const params: Stripe.Checkout.SessionCreateParams = {
     mode: "subscription",
     line_items: [{ price: tier.stripePriceId!, quantity: 1 }],
+    // Already the URL parser's serialisation (ReturnUrlSchema): never a string it had to repair.
     success_url: body.successUrl,
     cancel_url: body.cancelUrl,
     metadata,

@@ -235,3 +235,58 @@ Deno.test("POST /api/customer-portal: 404 without a Stripe customer, then a port
   const other = await world.api(founder, "POST", "/api/customer-portal", "eu_2", { returnUrl });
   assertError(other, 404, "not_found");
 });
+
+Deno.test("return URLs a parser would repair are refused with 400 and reach no Stripe; accepted ones reach Stripe as the parser serialises them", async () => {
+  await using world = await startWorld();
+  const founder = await world.founder("f_urls", KEY);
+  const refused: [string, string][] = [
+    ["successUrl", "https:evil.example"],
+    ["successUrl", "https:/evil.example/ok"],
+    ["cancelUrl", "https://a@evil.example"],
+    ["cancelUrl", "https://app.example.com/no\r\nLocation: https://evil.example"],
+    ["successUrl", "https:\\\\evil.example"],
+    ["successUrl", " https://app.example.com/ok"],
+    ["cancelUrl", "https://app.example.com/no\t"],
+  ];
+  for (const [field, url] of refused) {
+    const res = await world.api(founder, "POST", "/api/create-checkout", "eu_1", {
+      tier: "pro",
+      ...URLS,
+      [field]: url,
+    });
+    assertError(res, 400, "invalid_request", new RegExp(`^${field}: `));
+  }
+  assert.equal((await ourStripeKeys(world, founder.platformId, "checkout")).length, 0);
+  assert.equal((await founder.stripe.checkout.sessions.list({ limit: 100 })).data.length, 0);
+
+  const res = await world.api(founder, "POST", "/api/create-checkout", "eu_1", {
+    tier: "pro",
+    successUrl: "HTTPS://App.Example.COM:443/billing/../done?s={CHECKOUT_SESSION_ID}",
+    cancelUrl: "https://bücher.example/zurück",
+  });
+  assert.equal(res.status, 200, res.text);
+  const session = await founder.stripe.checkout.sessions.retrieve(res.body.sessionId);
+  assert.equal(session.success_url, "https://app.example.com/done?s={CHECKOUT_SESSION_ID}");
+  assert.equal(session.cancel_url, "https://xn--bcher-kva.example/zur%C3%BCck");
+
+  // The portal's returnUrl: the same rules.
+  await subscribe(world, founder, "eu_2");
+  const portal = (returnUrl: string) =>
+    world.api(founder, "POST", "/api/customer-portal", "eu_2", { returnUrl });
+  for (
+    const url of [
+      "https:evil.example",
+      "https://user:pw@app.example.com/",
+      "https://app.example.com/\n",
+    ]
+  ) {
+    assertError(await portal(url), 400, "invalid_request", /^returnUrl: /);
+  }
+  assert.equal((await ourStripeKeys(world, founder.platformId, "portal")).length, 0);
+  const ok = await portal("https://APP.example.com/account/./settings");
+  assert.equal(ok.status, 200, ok.text);
+  const connection = await getStripeConnection(world.t.kv, founder.platformId);
+  const sessions = Object.values(world.stripe.store.accounts[connection!.accountId].objects)
+    .filter((o) => o.object === "billing_portal.session") as unknown as { return_url: string }[];
+  assert.deepEqual(sessions.map((s) => s.return_url), ["https://app.example.com/account/settings"]);
+});
