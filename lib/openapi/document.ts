@@ -173,7 +173,7 @@ const REQUEST_HEADERS: Record<
   "Idempotency-Key": {
     schema: tenantSchemas.IdempotencyKeySchema,
     description:
-      "Makes the call safe to retry: a repeat within 24 h with the same key, platform and end-user returns the first answer again and counts nothing. 1–255 characters, under the same character rules as X-User-Id.",
+      "Makes the call safe to retry: a repeat within 24 h with the same key, platform, end-user and body returns the first answer again and counts nothing; the same key with another body (another `amount`) is 409 `conflict`. 1–255 characters, under the same character rules as X-User-Id.",
     example: "8e0f6f8c-54b1-4d7e-9a57-2f3c1c7f0b1e",
   },
 };

@@ -42,7 +42,8 @@ export const ERROR_DOCS: Record<ErrorCode, ErrorDoc> = {
     example: "Use POST for /api/data.",
   },
   conflict: {
-    meaning: "The change clashes with the current state (for example, a second platform).",
+    meaning:
+      "The change clashes with the current state (for example, a second platform), or an Idempotency-Key was reused with another request.",
     example: "You already have a platform; rotate its key instead.",
   },
   stripe_not_connected: {

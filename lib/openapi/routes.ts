@@ -44,7 +44,7 @@ export const ROUTES: RouteDoc[] = [
     tag: "Tenant API",
     summary: "Count usage for an end-user",
     description:
-      "Counts `amount` units (default 1) for the end-user in the current period, atomically checked against their plan's limit. When the amount does not fit, nothing is counted and the answer is 429. With an `Idempotency-Key`, a repeat within 24 hours (same key, platform and end-user) returns the first answer again and counts nothing; it carries `Idempotent-Replayed: true`.",
+      "Counts `amount` units (default 1) for the end-user in the current period, atomically checked against their plan's limit. When the amount does not fit, nothing is counted and the answer is 429. With an `Idempotency-Key`, a repeat within 24 hours (same key, platform and end-user) with the same body returns the first answer again and counts nothing; it carries `Idempotent-Replayed: true`. The same key with another body (another `amount`) is 409 `conflict` and counts nothing, also when the two arrive at once.",
     auth: "apiKey",
     headers: ["X-User-Id", "X-User-Plan", "Idempotency-Key"],
     body: TrackBodySchema,
@@ -62,7 +62,7 @@ export const ROUTES: RouteDoc[] = [
         headers: [...RATE_LIMIT, "Retry-After", "Idempotent-Replayed"],
       },
     },
-    errors: ["invalid_request"],
+    errors: ["invalid_request", "conflict"],
   },
   {
     method: "get",

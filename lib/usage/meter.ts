@@ -35,7 +35,11 @@ export interface CountRequest {
   idempotencyKey?: string;
 }
 
-/** What a count answered; `replayed` when it is the stored first answer of an idempotency key. */
+/**
+ * What a count answered; `replayed` when it is the stored first answer of an idempotency key;
+ * `conflict` when that key's first answer was to another request (see `countFingerprint`): then
+ * nothing was counted and the other fields are the first answer's, for information only.
+ */
 export interface CountResult {
   ok: boolean;
   replayed: boolean;
@@ -43,6 +47,7 @@ export interface CountResult {
   limit: number | null;
   plan: string;
   period: { start: string; end: string };
+  conflict?: true;
 }
 
 /**
@@ -131,6 +136,8 @@ const MAX_ATTEMPTS = 200;
 
 interface StoredAnswer extends CountResult {
   expiresAt: number;
+  /** `countFingerprint` of the request answered (records of earlier versions have none). */
+  fp?: string;
 }
 
 /** A counter to know, under its shard's guard; with the idempotency record to look up, if any. */
@@ -146,6 +153,8 @@ interface Counted {
 
 interface Pending extends Counted {
   req: CountRequest;
+  /** `countFingerprint(req)`, for requests with an idempotency key */
+  fingerprint: string | undefined;
   /** key bytes and key+value bytes this request may add to a commit */
   keyBytes: number;
   mutationBytes: number;
@@ -243,6 +252,7 @@ export class UsageMeter {
         guardId: guard.id,
         idemKey,
         idemId: idemKey && idOf(idemKey),
+        fingerprint: idemKey && countFingerprint(req),
         keyBytes: counterBytes + idemBytes,
         mutationBytes: counterBytes + 16 + (idemKey ? idemBytes + ANSWER_BYTES : 0),
         resolve,
@@ -556,8 +566,9 @@ export class UsageMeter {
 
   /**
    * Grants in arrival order while the limit allows. A granted idempotency key answers its repeats
-   * (in this batch too); a refusal counted nothing, so it is not remembered and a repeat is decided
-   * afresh, as it would be in a later batch.
+   * (in this batch too) when they are the same request (fingerprint), and is a conflict for any
+   * other; a refusal counted nothing, so it is not remembered and a repeat is decided afresh, as it
+   * would be in a later batch.
    */
   #decide(items: Pending[], loaded: Loaded): Decision {
     const { answers: stored, counts } = loaded;
@@ -572,7 +583,13 @@ export class UsageMeter {
       if (idemId !== undefined) {
         const earlier = stored.get(idemId);
         if (earlier) {
-          results.push([item, { ...stripExpiry(earlier), replayed: true }]);
+          // A record without a fingerprint (written before they were) replays, as it did then.
+          const same = earlier.fp === undefined || earlier.fp === item.fingerprint;
+          const answer = stripRecord(earlier);
+          results.push([
+            item,
+            same ? { ...answer, replayed: true } : { ...answer, ok: false, conflict: true },
+          ]);
           continue;
         }
       }
@@ -591,7 +608,11 @@ export class UsageMeter {
         counts.set(item.counterId, count);
         writes.set(item.counterId, { key: item.counterKey, count, guardId: item.guardId });
         if (idemId !== undefined) {
-          const answer = { ...result, expiresAt: now + IDEMPOTENCY_TTL_MS };
+          const answer = {
+            ...result,
+            expiresAt: now + IDEMPOTENCY_TTL_MS,
+            fp: item.fingerprint,
+          };
           stored.set(idemId, answer);
           answers.push({ key: item.idemKey!, answer });
         }
@@ -684,8 +705,36 @@ export class MeterClosedError extends Error {
   override name = "MeterClosedError";
 }
 
-function stripExpiry({ expiresAt: _, ...answer }: StoredAnswer): CountResult {
+function stripRecord({ expiresAt: _, fp: _fp, ...answer }: StoredAnswer): CountResult {
   return answer;
+}
+
+/**
+ * What an idempotency record is bound to: every field of a count that changes what it counts
+ * (platform, end-user, amount). A key reused with a request of another fingerprint is a conflict,
+ * never a replay. A field that comes to change what is counted (a `feature`, say) joins the list
+ * only when set, so records written before it keep matching their repeats. Stored (16 hex digits)
+ * and compared by other processes and later versions: the function must never change for the
+ * fields it covers. A 64-bit non-cryptographic hash: only a tenant's own requests, under one of
+ * their own keys, could collide, and a collision is a replay, as before fingerprints.
+ */
+export function countFingerprint(
+  req: Pick<CountRequest, "platformId" | "userId" | "amount">,
+): string {
+  return hash64(JSON.stringify([req.platformId, req.userId, req.amount]));
+}
+
+/** cyrb53's mixing, kept to its two 32-bit halves: a fast, well-spread 64-bit string hash. */
+function hash64(text: string): string {
+  let h1 = 0xdeadbeef, h2 = 0x41c6ce57;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    h1 = Math.imul(h1 ^ c, 2654435761);
+    h2 = Math.imul(h2 ^ c, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return (h2 >>> 0).toString(16).padStart(8, "0") + (h1 >>> 0).toString(16).padStart(8, "0");
 }
 
 /** A stable string id for a KV key (parts are strings and numbers, joined by a separator they can't hold). */

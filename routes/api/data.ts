@@ -5,7 +5,7 @@ import { jsonResponse } from "../../lib/http/json.ts";
 import { IdempotencyKeySchema, TrackBodySchema } from "../../lib/schemas/tenant.ts";
 import { periodOf } from "../../lib/usage/period.ts";
 import { usageBody, usageHeaders } from "../../lib/usage/response.ts";
-import { errorBody } from "../../lib/errors.ts";
+import { ApiError, errorBody } from "../../lib/errors.ts";
 
 export const POST = define.tenant(async ({ req, caller, deps, text }) => {
   const idempotencyKey = parseHeader(req.headers.get("idempotency-key"), IdempotencyKeySchema);
@@ -20,6 +20,12 @@ export const POST = define.tenant(async ({ req, caller, deps, text }) => {
     amount,
     idempotencyKey,
   });
+  if (result.conflict) {
+    throw new ApiError(
+      "conflict",
+      "This Idempotency-Key was already used with a different request (another amount); use a new key.",
+    );
+  }
   const body = usageBody(result, caller.planSource);
   const headers = usageHeaders(result, at);
   if (result.replayed) headers["Idempotent-Replayed"] = "true";

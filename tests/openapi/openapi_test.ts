@@ -218,7 +218,7 @@ Deno.test("every example in the document passes the schema it illustrates", () =
   }
 });
 
-Deno.test("the tenant API's real answers match the document (200, 429, 400, 401, 413)", async () => {
+Deno.test("the tenant API's real answers match the document (200, 429, 409, 400, 401, 413)", async () => {
   await using t = await testApp();
   const doc = await fetchDocument(t);
   const check = new Conformance(doc);
@@ -241,6 +241,10 @@ Deno.test("the tenant API's real answers match the document (200, 429, 400, 401,
 
   res = await post({ body: '{"amount":2}', headers: { "idempotency-key": "k1" } });
   assert.equal(res.headers.get("idempotent-replayed"), "true");
+  await check.check("POST", "/api/data", res);
+
+  res = await post({ body: '{"amount":1}', headers: { "idempotency-key": "k1" } });
+  assert.equal(res.status, 409);
   await check.check("POST", "/api/data", res);
 
   res = await post({ body: '{"amount":2}' });

@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { keys } from "../../lib/kv/keys.ts";
 import {
+  countFingerprint,
   type CountRequest,
   type CountResult,
   MeterClosedError,
@@ -515,4 +516,128 @@ Deno.test("a read asked after a 200 never answers less than that 200's count, wh
   }
   for (const m of meters) await m.close();
   for (const h of handles) h.close();
+});
+
+Deno.test("idempotency: a key reused with another amount in the same batch is a conflict and counts nothing; the same amount still replays", async () => {
+  await using tmp = await tempKvPath();
+  const kv = await Deno.openKv(tmp.path);
+  const meter = new UsageMeter(kv);
+  const decided: number[] = [];
+  const analytics = new UsageMeter(kv, {
+    beforeCommit: (_op, ds) => void decided.push(...ds.map((d) => d.req.amount)),
+  });
+  for (const m of [meter, analytics]) {
+    const user = m === meter ? "u" : "w";
+    const results = await Promise.all([
+      m.count(req(user, { idempotencyKey: "order-1", amount: 2 })),
+      m.count(req(user, { idempotencyKey: "order-1", amount: 3 })),
+      m.count(req(user, { idempotencyKey: "order-1", amount: 2 })),
+      m.count(req(user, { idempotencyKey: "order-1", amount: 3 })),
+    ]);
+    assert.deepEqual(
+      results.map((r) => [r.ok, r.count, r.replayed, r.conflict ?? false]),
+      [[true, 2, false, false], [false, 2, false, true], [true, 2, true, false], [
+        false,
+        2,
+        false,
+        true,
+      ]],
+    );
+    assert.equal(await usageIn(kv, user), 2);
+  }
+  assert.deepEqual(decided, [2], "a conflict is neither granted nor refused (analytics)");
+  await meter.close();
+  await analytics.close();
+  kv.close();
+});
+
+Deno.test("idempotency: a key reused with another amount in a later batch, or after a restart, is a conflict", async () => {
+  await using tmp = await tempKvPath();
+  let kv = await Deno.openKv(tmp.path);
+  let meter = new UsageMeter(kv);
+  const first = await meter.count(req("u", { idempotencyKey: "pay-1", amount: 5 }));
+  assert.deepEqual([first.ok, first.count, first.conflict], [true, 5, undefined]);
+  const other = await meter.count(req("u", { idempotencyKey: "pay-1", amount: 6 }));
+  assert.deepEqual([other.ok, other.replayed, other.conflict], [false, false, true]);
+  // Another end-user or platform with the same key is another operation.
+  const v = await meter.count(req("v", { idempotencyKey: "pay-1", amount: 6 }));
+  const p = await meter.count(
+    req("u", { idempotencyKey: "pay-1", amount: 6, platformId: "plt_2" }),
+  );
+  assert.deepEqual([v.ok, v.count, p.ok, p.count], [true, 6, true, 6]);
+  await meter.close();
+  kv.close();
+
+  kv = await Deno.openKv(tmp.path);
+  meter = new UsageMeter(kv);
+  const afterRestart = await meter.count(req("u", { idempotencyKey: "pay-1", amount: 7 }));
+  assert.deepEqual([afterRestart.ok, afterRestart.conflict], [false, true]);
+  const replay = await meter.count(req("u", { idempotencyKey: "pay-1", amount: 5 }));
+  assert.deepEqual(replay, { ...first, replayed: true });
+  assert.equal(await usageIn(kv, "u"), 5);
+  await meter.close();
+  kv.close();
+});
+
+Deno.test("idempotency: two meters on one KV file racing one key with different amounts count exactly one of them", async () => {
+  await using tmp = await tempKvPath();
+  const kv1 = await Deno.openKv(tmp.path);
+  const kv2 = await Deno.openKv(tmp.path);
+  const meters = [new UsageMeter(kv1), new UsageMeter(kv2)];
+  for (let round = 0; round < 30; round++) {
+    const key = `race-${round}`;
+    const results = await Promise.all(
+      Array.from(
+        { length: 6 },
+        (_, i) =>
+          meters[i % 2].count(req("r", { idempotencyKey: key, amount: 1 + (i % 3), limit: null })),
+      ),
+    );
+    const granted = results.filter((r) => r.ok && !r.replayed);
+    assert.equal(granted.length, 1, `round ${round}: ${JSON.stringify(results)}`);
+    const amount = 1 + (results.indexOf(granted[0]) % 3);
+    results.forEach((r, i) => {
+      if (1 + (i % 3) === amount) assert.ok(r.ok && !r.conflict, `round ${round}, call ${i}`);
+      else assert.ok(!r.ok && r.conflict, `round ${round}, call ${i}: ${JSON.stringify(r)}`);
+    });
+  }
+  const total = await usageIn(kv1, "r");
+  assert.ok(total >= 30 && total <= 90, `${total}`);
+  for (const m of meters) await m.close();
+  kv1.close();
+  kv2.close();
+});
+
+Deno.test("idempotency: a record written before fingerprints (none stored) still replays", async () => {
+  await using tmp = await tempKvPath();
+  const kv = await Deno.openKv(tmp.path);
+  const meter = new UsageMeter(kv);
+  const legacy = {
+    ok: true,
+    replayed: false,
+    count: 4,
+    limit: 100,
+    plan: "free",
+    period: { start: NOV.start.toISOString(), end: NOV.end.toISOString() },
+    expiresAt: Date.now() + 60_000,
+  };
+  await kv.set(keys.idempotency("plt_test", "u", "old-key"), legacy);
+  const again = await meter.count(req("u", { idempotencyKey: "old-key", amount: 9 }));
+  const { expiresAt: _, ...answer } = legacy;
+  assert.deepEqual(again, { ...answer, replayed: true });
+  assert.equal(await usageIn(kv, "u"), 0);
+  await meter.close();
+  kv.close();
+});
+
+Deno.test("the request fingerprint covers platform, end-user and amount, and is stable across versions (it is stored)", () => {
+  const base = req("u", { amount: 3 });
+  const fp = countFingerprint(base);
+  const other: CountRequest = { ...base, plan: "pro", limit: 5, period: DEC };
+  assert.equal(fp, countFingerprint(other), "plan, limit and period do not change what is counted");
+  assert.notEqual(fp, countFingerprint({ ...base, amount: 4 }));
+  assert.notEqual(fp, countFingerprint({ ...base, userId: "v" }));
+  assert.notEqual(fp, countFingerprint({ ...base, platformId: "plt_other" }));
+  // Pinned: records stored by one version are compared by the next one.
+  assert.equal(fp, "c6ef4992c3242e0c");
 });
