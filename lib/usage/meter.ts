@@ -721,16 +721,21 @@ function stripRecord({ expiresAt: _, fp: _fp, ...answer }: StoredAnswer): CountR
 export function countFingerprint(
   req: Pick<CountRequest, "platformId" | "userId" | "amount">,
 ): string {
-  return hash64(JSON.stringify([req.platformId, req.userId, req.amount]));
+  return hash64([req.platformId, req.userId, String(req.amount)]);
 }
 
-/** cyrb53's mixing, kept to its two 32-bit halves: a fast, well-spread 64-bit string hash. */
-function hash64(text: string): string {
+/**
+ * cyrb53's mixing, kept to its two 32-bit halves: a fast, well-spread 64-bit hash of a list of
+ * strings, each prefixed with its length so that no two lists hash the same text.
+ */
+function hash64(parts: readonly string[]): string {
   let h1 = 0xdeadbeef, h2 = 0x41c6ce57;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    h1 = Math.imul(h1 ^ c, 2654435761);
-    h2 = Math.imul(h2 ^ c, 1597334677);
+  for (const part of parts) {
+    for (let i = -1; i < part.length; i++) {
+      const c = i < 0 ? part.length : part.charCodeAt(i);
+      h1 = Math.imul(h1 ^ c, 2654435761);
+      h2 = Math.imul(h2 ^ c, 1597334677);
+    }
   }
   h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
   h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
