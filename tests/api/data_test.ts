@@ -232,34 +232,37 @@ Deno.test("Idempotency-Key: 50 concurrent repeats count once and all see the sam
   assert.equal(usage.body.usage.count, 2, usage.text);
 });
 
-Deno.test("Idempotency-Key reused with another amount answers 409 conflict in the envelope and counts nothing", async () => {
-  await using t = await testApp();
-  const { apiKey } = await seedPlatform(t.kv);
-  const headers = { "idempotency-key": "order-7", "content-type": "application/json" };
-  const first = await json(await track(t, apiKey, "u", { body: '{"amount":3}', headers }));
-  assert.equal(first.status, 200, first.text);
+for (const hotRoutes of [true, false]) {
+  const via = hotRoutes ? "" : " (through Hono)";
+  Deno.test(`Idempotency-Key reused with another amount answers 409 conflict in the envelope and counts nothing${via}`, async () => {
+    await using t = await testApp({ hotRoutes });
+    const { apiKey } = await seedPlatform(t.kv);
+    const headers = { "idempotency-key": "order-7", "content-type": "application/json" };
+    const first = await json(await track(t, apiKey, "u", { body: '{"amount":3}', headers }));
+    assert.equal(first.status, 200, first.text);
 
-  for (const body of ['{"amount":4}', "", '{"amount":1}']) {
-    const res = await track(t, apiKey, "u", { body, headers });
-    const reused = await json(res);
-    assert.equal(reused.status, 409, reused.text);
-    assert.equal(res.headers.get("content-type"), "application/json");
-    assert.equal(reused.body.success, false, reused.text);
-    assert.equal(reused.body.error.code, "conflict", reused.text);
-    assert.match(reused.body.error.message, /Idempotency-Key/, reused.text);
-    assert.equal(reused.body.usage, undefined, "a conflict reports no usage");
-    assert.equal(res.headers.get("idempotent-replayed"), null);
-  }
-  // The same body still replays, and only the first call was counted.
-  const again = await track(t, apiKey, "u", { body: '{"amount":3}', headers });
-  assert.equal(again.status, 200);
-  assert.equal(again.headers.get("idempotent-replayed"), "true");
-  assert.deepEqual((await json(again)).body, first.body);
-  const usage = await json(
-    await t.app.request("/api/usage", { headers: tenantHeaders(apiKey, "u") }),
-  );
-  assert.equal(usage.body.usage.count, 3, usage.text);
-});
+    for (const body of ['{"amount":4}', "", '{"amount":1}']) {
+      const res = await track(t, apiKey, "u", { body, headers });
+      const reused = await json(res);
+      assert.equal(reused.status, 409, reused.text);
+      assert.equal(res.headers.get("content-type"), "application/json");
+      assert.equal(reused.body.success, false, reused.text);
+      assert.equal(reused.body.error.code, "conflict", reused.text);
+      assert.match(reused.body.error.message, /Idempotency-Key/, reused.text);
+      assert.equal(reused.body.usage, undefined, "a conflict reports no usage");
+      assert.equal(res.headers.get("idempotent-replayed"), null);
+    }
+    // The same body still replays, and only the first call was counted.
+    const again = await track(t, apiKey, "u", { body: '{"amount":3}', headers });
+    assert.equal(again.status, 200);
+    assert.equal(again.headers.get("idempotent-replayed"), "true");
+    assert.deepEqual((await json(again)).body, first.body);
+    const usage = await json(
+      await t.app.request("/api/usage", { headers: tenantHeaders(apiKey, "u") }),
+    );
+    assert.equal(usage.body.usage.count, 3, usage.text);
+  });
+}
 
 Deno.test("Idempotency-Key: 40 concurrent calls with two amounts count one of them; the other amount gets 409", async () => {
   await using t = await testApp();
