@@ -10,9 +10,14 @@ import { renderPage } from "./render.tsx";
 /** Paths whose clients are programs: they always get the JSON envelope. */
 const API_PATH = /^\/(?:api|dashboard\/api|webhook)(?:\/|$)/;
 
-/** Whether an error for this request should be an HTML page rather than JSON. */
+/**
+ * Whether an error for this request should be an HTML page rather than JSON: not on an API path,
+ * and not asked by a program that accepts JSON but not HTML (a mistyped URL in a script).
+ */
 export function wantsHtml(c: AppContext): boolean {
-  return !API_PATH.test(c.req.path) && c.req.path !== "/health";
+  if (API_PATH.test(c.req.path) || c.req.path === "/health") return false;
+  const accept = c.req.header("accept") ?? "";
+  return !(accept.includes("application/json") && !accept.includes("text/html"));
 }
 
 /** The 404 page. */
@@ -52,7 +57,7 @@ function ErrorPage({ status, title, message }: { status: number; title: string; 
         <p class="eyebrow">{status}</p>
         <h1>{title}</h1>
         <p>{message}</p>
-        <div class="row" style="justify-content:center">
+        <div class="row row-center">
           <a class="btn btn-primary" href="/dashboard">Dashboard</a>
           <a class="btn btn-secondary" href="/">Home</a>
         </div>
