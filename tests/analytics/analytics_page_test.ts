@@ -152,3 +152,18 @@ Deno.test("GET /dashboard/analytics: signed out → /sign-in, unpaid → billing
   assert.match(html, /href="\/dashboard\/api\/usage\.csv\?period=2026-11"/);
   assert.match(html, /No end-user has been counted in this period yet/);
 });
+
+Deno.test("GET /dashboard/analytics with a period far in the future or past shows this month, never a 500", async () => {
+  await using t = await testApp();
+  const founder = await paidFounderWithPlatform(t);
+  const cookie = `__session=${await t.signIn(founder.userId)}`;
+  for (const period of ["9999-12", "9999-12-31", "0100-01", "1999-12-31"]) {
+    const res = await t.app.request(`/dashboard/analytics?period=${period}`, {
+      headers: { cookie },
+    });
+    const html = await res.text();
+    assert.equal(res.status, 200, `${period}: ${html.slice(0, 300)}`);
+    assert.match(html, /That period is not one we know; showing this month instead/, period);
+    assert.match(html, /href="\/dashboard\/api\/usage\.csv\?period=2026-11"/, period);
+  }
+});
