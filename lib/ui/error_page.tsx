@@ -6,6 +6,7 @@ import type { AppContext } from "../define.ts";
 import { INTERNAL_MESSAGE } from "../errors.ts";
 import { Shell } from "./layout.tsx";
 import { renderPage } from "./render.tsx";
+import { htmlSecurityHeaders } from "./security.ts";
 
 /** Paths whose clients are programs: they always get the JSON envelope. */
 const API_PATH = /^\/(?:api|dashboard\/api|webhook)(?:\/|$)/;
@@ -46,7 +47,10 @@ export async function serverErrorPage(c: AppContext): Promise<Response> {
       { status: 500 },
     );
   } catch {
-    return c.text(INTERNAL_MESSAGE, 500);
+    return c.text(INTERNAL_MESSAGE, 500, {
+      ...htmlSecurityHeaders(c.get("deps").config),
+      "cache-control": "no-store",
+    });
   }
 }
 
