@@ -11,15 +11,8 @@ import type { Page } from "playwright-core";
 import { buildIslands } from "../../lib/ui/build.ts";
 import { periodOf } from "../../lib/usage/period.ts";
 import { json, payFounder, testApp } from "../_helpers/app.ts";
+import { freePort } from "../_helpers/server.ts";
 import { DESKTOP, hasChromium, launchChromium, snap } from "../_helpers/browser.ts";
-
-/** A port nobody listens on now (PUBLIC_URL, which CSRF trusts, must be known before the app). */
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
-}
 
 /** `snap`, after the chart followed its box to phone width (a ResizeObserver redraws it). */
 function snapChart(page: Page, name: string): Promise<void> {
