@@ -40,7 +40,7 @@ export const PeriodParamSchema = z.string()
   .default("current")
   .meta({
     description:
-      "`current` (this UTC month, the default), a month `YYYY-MM`, or a day `YYYY-MM-DD` (the periods of daily tiers).",
+      `\`current\` (this UTC month, the default), a month \`YYYY-MM\`, or a day \`YYYY-MM-DD\` (the periods of daily tiers), from ${PERIOD_RANGE.first} to ${PERIOD_RANGE.last}; outside that range is 400.`,
     examples: ["current", "2026-11", "2026-11-26"],
   });
 
