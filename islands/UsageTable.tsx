@@ -157,9 +157,16 @@ export default function UsageTable({ period, users, next, pageSize }: UsageTable
                       <td class="num">
                         {row.limit === null ? "∞" : row.limit.toLocaleString("en-US")}
                         {row.limit !== null && (
-                          <span class={`meter${share >= 1 ? " is-full" : ""}`} aria-hidden="true">
-                            <span style={{ width: `${Math.round(share * 100)}%` }} />
-                          </span>
+                          // An SVG bar: its width is an attribute, where a style attribute
+                          // in server HTML would be blocked by the CSP.
+                          <svg
+                            class={`meter${share >= 1 ? " is-full" : ""}`}
+                            viewBox="0 0 100 6"
+                            preserveAspectRatio="none"
+                            aria-hidden="true"
+                          >
+                            <rect width={Math.min(100, Math.round(share * 100))} height="6" />
+                          </svg>
                         )}
                       </td>
                       <td>

@@ -3,6 +3,7 @@
  * record) and its end-users by count (from a `SnapshotCache`).
  */
 import { keys } from "../kv/keys.ts";
+import { isPeriodKey } from "../schemas/analytics.ts";
 import type { Tier } from "../schemas/tiers.ts";
 import { periodOf, type PeriodUnit } from "../usage/period.ts";
 import { HLL_REGISTERS, HLL_STANDARD_ERROR, hllEstimate } from "./hll.ts";
@@ -19,18 +20,16 @@ export interface ReportPeriod {
 
 /**
  * `current` (this UTC month), `YYYY-MM` or `YYYY-MM-DD` → the period; `null` for anything else,
- * including dates that do not exist (`2026-02-30`).
+ * including dates that do not exist (`2026-02-30`) and periods outside `PERIOD_RANGE`.
  */
 export function parsePeriod(text: string, now: Date): ReportPeriod | null {
   if (text === "current") return { ...periodOf("month", now), unit: "month" };
-  const match = /^(\d{4})-(\d{2})(?:-(\d{2}))?$/.exec(text);
-  if (!match) return null;
-  const [year, month, day] = [Number(match[1]), Number(match[2]), match[3] && Number(match[3])];
-  const at = new Date(Date.UTC(year, month - 1, day || 1));
-  if (at.getUTCFullYear() !== year || at.getUTCMonth() !== month - 1) return null;
-  if (day && at.getUTCDate() !== day) return null;
-  const unit: PeriodUnit = day ? "day" : "month";
-  return { ...periodOf(unit, at), unit };
+  if (!isPeriodKey(text)) return null;
+  const unit: PeriodUnit = text.length === 10 ? "day" : "month";
+  return {
+    ...periodOf(unit, new Date(`${unit === "day" ? text : `${text}-01`}T00:00:00.000Z`)),
+    unit,
+  };
 }
 
 export interface DailyUsage {

@@ -8,6 +8,7 @@
  */
 import type { Context } from "hono";
 import { getCookie } from "hono/cookie";
+import type { Config } from "../../fresh.config.ts";
 import { type AppEnv, define } from "../define.ts";
 import { ApiError } from "../errors.ts";
 import { getFounderSubscription, isPaid } from "../kv/founder_subscriptions.ts";
@@ -84,19 +85,34 @@ export function sessionToken(
   return cookie ? { token: cookie, via: "cookie" } : { token: null, via: null };
 }
 
+const originsByConfig = new WeakMap<Config, ReadonlySet<string>>();
+
 /**
- * The CSRF rule for requests that carry cookies: the `Origin` header must be our public origin
- * (or the origin the request was addressed to); without `Origin`, the browser's
- * `Sec-Fetch-Site: same-origin` is accepted. Anything else — another site, a sibling subdomain
- * (`same-site`), or no evidence at all — is refused.
+ * The origins a cookie-bearing mutation may come from: `PUBLIC_URL`'s, and in development also
+ * `http://localhost:PORT` and `http://127.0.0.1:PORT` (the dev server opened either way). Never
+ * derived from the request: its `Host` is whatever the sender wrote.
+ */
+export function allowedOrigins(config: Config): ReadonlySet<string> {
+  let origins = originsByConfig.get(config);
+  if (!origins) {
+    const set = new Set([new URL(config.publicUrl).origin]);
+    if (config.appEnv === "development") {
+      set.add(`http://localhost:${config.port}`).add(`http://127.0.0.1:${config.port}`);
+    }
+    originsByConfig.set(config, origins = set);
+  }
+  return origins;
+}
+
+/**
+ * The CSRF rule for requests that carry cookies: the `Origin` header must be one of
+ * `allowedOrigins` (configuration, never the request's own `Host`); without `Origin`, the
+ * browser's `Sec-Fetch-Site: same-origin` is accepted (a header pages cannot set). Anything else
+ * — another site, a sibling subdomain (`same-site`), `null`, or no evidence at all — is refused.
  */
 export function isSameOrigin(c: Context<AppEnv>): boolean {
   const origin = c.req.header("origin");
-  if (origin !== undefined) {
-    if (origin === "null") return false;
-    return origin === new URL(c.get("deps").config.publicUrl).origin ||
-      origin === new URL(c.req.url).origin;
-  }
+  if (origin !== undefined) return allowedOrigins(c.get("deps").config).has(origin);
   return c.req.header("sec-fetch-site") === "same-origin";
 }
 

@@ -3,19 +3,44 @@
  * answers, as zod schemas (the OpenAPI document is generated from these).
  */
 import { z } from "zod";
-import { parsePeriod } from "../analytics/report.ts";
 import { TiersSchema } from "./tiers.ts";
 
-const PERIOD_FORMAT = "'current', a month 'YYYY-MM' or a day 'YYYY-MM-DD' (UTC)";
+/**
+ * The periods the analytics API answers for. Usage keys spell periods with 4-digit years, which
+ * sort chronologically only within 0000–9999 (year 10000 is `+010000`, and reading the month
+ * 9999-12 ran to it, KV refusing the range); dream-api counted nothing before 2000. A period
+ * inside the range that has no usage (the past, the future) is a valid, empty answer.
+ */
+export const PERIOD_RANGE = { first: "2000-01-01", last: "2999-12-31" } as const;
+
+const PERIOD_FORMAT = `'current', a month 'YYYY-MM' or a day 'YYYY-MM-DD' (UTC) from ${
+  PERIOD_RANGE.first.slice(0, 7)
+} to ${PERIOD_RANGE.last.slice(0, 7)}`;
+
+/**
+ * Whether `text` is a month `YYYY-MM` or a day `YYYY-MM-DD` that exists (not `2026-02-30`) and
+ * lies in `PERIOD_RANGE`. The one rule: the schema and `parsePeriod` both ask it.
+ */
+export function isPeriodKey(text: string): boolean {
+  const match = /^(\d{4})-(\d{2})(?:-(\d{2}))?$/.exec(text);
+  if (!match) return false;
+  const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3] ?? 1)];
+  const at = new Date(0);
+  at.setUTCFullYear(year, month - 1, day); // not Date.UTC, which reads years 0–99 as 1900–1999
+  if (at.getUTCFullYear() !== year || at.getUTCMonth() !== month - 1) return false;
+  if (at.getUTCDate() !== day) return false;
+  const first = match[3] ? text : `${text}-01`;
+  return first >= PERIOD_RANGE.first && first <= PERIOD_RANGE.last;
+}
 
 /** `current` (this UTC month), `YYYY-MM`, or `YYYY-MM-DD` for the day periods of daily tiers. */
 export const PeriodParamSchema = z.string()
   .max(10, `period: ${PERIOD_FORMAT}`)
-  .refine((text) => parsePeriod(text, new Date(0)) !== null, `period: ${PERIOD_FORMAT}`)
+  .refine((text) => text === "current" || isPeriodKey(text), `period: ${PERIOD_FORMAT}`)
   .default("current")
   .meta({
     description:
-      "`current` (this UTC month, the default), a month `YYYY-MM`, or a day `YYYY-MM-DD` (the periods of daily tiers).",
+      `\`current\` (this UTC month, the default), a month \`YYYY-MM\`, or a day \`YYYY-MM-DD\` (the periods of daily tiers), from ${PERIOD_RANGE.first} to ${PERIOD_RANGE.last}; outside that range is 400.`,
     examples: ["current", "2026-11", "2026-11-26"],
   });
 

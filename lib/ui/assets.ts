@@ -66,8 +66,9 @@ function staticFile(path: string): Promise<StaticFile | null> {
   if (!file) {
     file = readStatic(path);
     files.set(path, file);
-    // Only hashed names can never change; others may (a rebuild), so forget misses quickly.
-    file.then((f) => f === null && files.delete(path));
+    // Only hashed names can never change; others may (a rebuild), so forget misses (and failed
+    // reads) quickly. Both branches are handled: an unhandled rejection would end the process.
+    file.then((f) => f === null && files.delete(path), () => files.delete(path));
   }
   return file;
 }
@@ -77,9 +78,10 @@ async function readStatic(path: string): Promise<StaticFile | null> {
   try {
     body = await Deno.readFile(new URL(path, STATIC_DIR));
   } catch (error) {
-    if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.IsADirectory) {
-      return null;
-    }
+    if (
+      error instanceof Deno.errors.NotFound || error instanceof Deno.errors.IsADirectory ||
+      error instanceof Deno.errors.NotADirectory
+    ) return null;
     throw error;
   }
   const ext = path.slice(path.lastIndexOf(".") + 1);
@@ -101,8 +103,12 @@ export async function assetUrl(path: string): Promise<string> {
   return file ? `/static/${path}?v=${file.hash}` : `/static/${path}`;
 }
 
-/** Path segments we serve: no dot-files, no `..`, nothing outside `static/`. */
-const SAFE_PATH = /^(?:[A-Za-z0-9_-][A-Za-z0-9._-]*\/)*[A-Za-z0-9_-][A-Za-z0-9._-]*$/;
+/**
+ * Paths we serve: no dot-files, no `..`, nothing outside `static/`, and no `%` — Hono has already
+ * decoded every valid escape of an unreserved character, so one left is an encoded `/`, `?`, `#`
+ * or `%`, or invalid, and names no file of ours. Short enough for any file system.
+ */
+const SAFE_PATH = /^(?:[A-Za-z0-9_-][A-Za-z0-9._-]{0,99}\/){0,7}[A-Za-z0-9_-][A-Za-z0-9._-]{0,99}$/;
 /** Names that carry their content hash: `KeyReveal.0a1b2c3d4e5f.js`, `chunk-ABCD1234.js`. */
 const HASHED_NAME = /(?:\.[0-9a-f]{12}\.js|\/chunk-[A-Z0-9]{8}\.js)$/;
 
@@ -110,7 +116,9 @@ const HASHED_NAME = /(?:\.[0-9a-f]{12}\.js|\/chunk-[A-Z0-9]{8}\.js)$/;
 export function serveStatic(): MiddlewareHandler<AppEnv> {
   return async function serveStatic(c, next) {
     if (c.req.method !== "GET" && c.req.method !== "HEAD") return await next();
-    const path = decodeURIComponent(c.req.path.replace(/^\/static\//, ""));
+    // `c.req.path` is decoded once, leniently (what cannot be decoded stays as written); decoding
+    // again here would turn `%252e` into `%2e` and throw on `%ff` (a 500 for a stranger's typo).
+    const path = c.req.path.slice("/static/".length);
     if (!SAFE_PATH.test(path) || path.split("/").includes("..")) return await next();
     const file = await staticFile(path);
     if (!file) return await next();

@@ -46,8 +46,10 @@ export async function buildIslands(
   await Deno.mkdir(outDir, { recursive: true });
   const islands = await listIslands(root);
   const hydrate = new URL("lib/ui/client/hydrate.ts", root);
+  const setup = new URL("lib/ui/client/setup.ts", root);
 
-  // Generated entries: each imports its island and hydrates every instance on the page.
+  // Generated entries: each runs the client setup first (before any module it imports is
+  // evaluated), imports its island and hydrates every instance on the page.
   const entryDir = await Deno.makeTempDir({ prefix: "dream-islands-entries-" });
   // Built next to the output so the final renames stay on one file system.
   const buildDir = await Deno.makeTempDir({ dir: outDir.pathname, prefix: ".build-" });
@@ -57,7 +59,8 @@ export async function buildIslands(
       const path = `${entryDir}/${name}.ts`;
       await Deno.writeTextFile(
         path,
-        `import Island from ${JSON.stringify(file.href)};\n` +
+        `import ${JSON.stringify(setup.href)};\n` +
+          `import Island from ${JSON.stringify(file.href)};\n` +
           `import { hydrateAll } from ${JSON.stringify(hydrate.href)};\n` +
           `hydrateAll(${JSON.stringify(name)}, Island);\n`,
       );

@@ -6,13 +6,19 @@ import type { AppContext } from "../define.ts";
 import { INTERNAL_MESSAGE } from "../errors.ts";
 import { Shell } from "./layout.tsx";
 import { renderPage } from "./render.tsx";
+import { htmlSecurityHeaders } from "./security.ts";
 
 /** Paths whose clients are programs: they always get the JSON envelope. */
 const API_PATH = /^\/(?:api|dashboard\/api|webhook)(?:\/|$)/;
 
-/** Whether an error for this request should be an HTML page rather than JSON. */
+/**
+ * Whether an error for this request should be an HTML page rather than JSON: not on an API path,
+ * and not asked by a program that accepts JSON but not HTML (a mistyped URL in a script).
+ */
 export function wantsHtml(c: AppContext): boolean {
-  return !API_PATH.test(c.req.path) && c.req.path !== "/health";
+  if (API_PATH.test(c.req.path) || c.req.path === "/health") return false;
+  const accept = c.req.header("accept") ?? "";
+  return !(accept.includes("application/json") && !accept.includes("text/html"));
 }
 
 /** The 404 page. */
@@ -41,7 +47,10 @@ export async function serverErrorPage(c: AppContext): Promise<Response> {
       { status: 500 },
     );
   } catch {
-    return c.text(INTERNAL_MESSAGE, 500);
+    return c.text(INTERNAL_MESSAGE, 500, {
+      ...htmlSecurityHeaders(c.get("deps").config),
+      "cache-control": "no-store",
+    });
   }
 }
 
@@ -52,7 +61,7 @@ function ErrorPage({ status, title, message }: { status: number; title: string; 
         <p class="eyebrow">{status}</p>
         <h1>{title}</h1>
         <p>{message}</p>
-        <div class="row" style="justify-content:center">
+        <div class="row row-center">
           <a class="btn btn-primary" href="/dashboard">Dashboard</a>
           <a class="btn btn-secondary" href="/">Home</a>
         </div>

@@ -4,6 +4,7 @@ import { renderToString } from "preact-render-to-string";
 import type { AppContext } from "../define.ts";
 import { assetUrl, islandManifest } from "./assets.ts";
 import { type RenderContext, RenderCtx } from "./island.tsx";
+import { htmlSecurityHeaders } from "./security.ts";
 
 export interface RenderOptions {
   status?: 200 | 400 | 402 | 403 | 404 | 500;
@@ -30,9 +31,7 @@ export async function renderPage(
   };
   const html = renderToString(<RenderCtx.Provider value={ctx}>{page}</RenderCtx.Provider>);
   return c.html(`<!doctype html>${html}`, options.status ?? 200, {
+    ...htmlSecurityHeaders(config),
     "cache-control": options.cache === "public" ? "public, max-age=0, must-revalidate" : "no-store",
-    "x-content-type-options": "nosniff",
-    "referrer-policy": "same-origin",
-    "x-frame-options": "DENY",
   });
 }

@@ -70,3 +70,11 @@ export async function startServer(env: Record<string, string>): Promise<RunningS
     },
   };
 }
+
+/** A port nobody listens on now: for a server whose PUBLIC_URL (which CSRF trusts) must be known before it starts. */
+export function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr as Deno.NetAddr;
+  listener.close();
+  return port;
+}

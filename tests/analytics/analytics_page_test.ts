@@ -8,6 +8,7 @@ import type { Page } from "playwright-core";
 import { buildIslands } from "../../lib/ui/build.ts";
 import { periodOf } from "../../lib/usage/period.ts";
 import { testApp } from "../_helpers/app.ts";
+import { freePort } from "../_helpers/server.ts";
 import { DESKTOP, hasChromium, launchChromium, snap } from "../_helpers/browser.ts";
 import { paidFounderWithPlatform } from "./_world.ts";
 
@@ -31,7 +32,10 @@ Deno.test({
   sanitizeResources: false,
   async fn() {
     await buildIslands();
-    await using t = await testApp();
+    // The browser's Origin must be the app's PUBLIC_URL (the CSRF rule trusts nothing else).
+    const port = freePort();
+    const base = `http://127.0.0.1:${port}`;
+    await using t = await testApp({ env: { PUBLIC_URL: base } });
     const founder = await paidFounderWithPlatform(t);
     // Days 1–15 of November: 140 end-users; most on 'free' (limit 100), every 7th on 'pro'.
     for (let day = 1; day <= 15; day++) {
@@ -61,8 +65,7 @@ Deno.test({
       limit: 100,
       amount: 100,
     });
-    const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, t.app.fetch);
-    const base = `http://127.0.0.1:${server.addr.port}`;
+    const server = Deno.serve({ hostname: "127.0.0.1", port, onListen() {} }, t.app.fetch);
     const browser = await launchChromium();
     try {
       const context = await browser.newContext({ viewport: DESKTOP });
@@ -151,4 +154,19 @@ Deno.test("GET /dashboard/analytics: signed out → /sign-in, unpaid → billing
   assert.match(html, /data-island="UsageTable"/);
   assert.match(html, /href="\/dashboard\/api\/usage\.csv\?period=2026-11"/);
   assert.match(html, /No end-user has been counted in this period yet/);
+});
+
+Deno.test("GET /dashboard/analytics with a period far in the future or past shows this month, never a 500", async () => {
+  await using t = await testApp();
+  const founder = await paidFounderWithPlatform(t);
+  const cookie = `__session=${await t.signIn(founder.userId)}`;
+  for (const period of ["9999-12", "9999-12-31", "0100-01", "1999-12-31"]) {
+    const res = await t.app.request(`/dashboard/analytics?period=${period}`, {
+      headers: { cookie },
+    });
+    const html = await res.text();
+    assert.equal(res.status, 200, `${period}: ${html.slice(0, 300)}`);
+    assert.match(html, /That period is not one we know; showing this month instead/, period);
+    assert.match(html, /href="\/dashboard\/api\/usage\.csv\?period=2026-11"/, period);
+  }
 });

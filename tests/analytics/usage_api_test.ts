@@ -145,6 +145,55 @@ Deno.test("GET /dashboard/api/usage refuses a bad period, cursor or limit with 4
   assert.match(csv.error.message, /period/);
 });
 
+Deno.test("a period outside 2000-01-01..2999-12-31 is 400 naming the field on every analytics route", async () => {
+  await using t = await testApp();
+  const founder = await paidFounderWithPlatform(t);
+  const far = [
+    "9999-12",
+    "9999-12-31",
+    "9999-01",
+    "3000-01",
+    "3000-01-01",
+    "1999-12",
+    "1999-12-31",
+    "0100-01",
+    "1000-01-01",
+    "0001-01",
+    "0000-01",
+    "+10000-01",
+    "-0001-01",
+  ];
+  for (const period of far) {
+    for (const path of ["/dashboard/api/usage", "/dashboard/api/usage.csv"]) {
+      const body = await expectError(
+        await get(t, founder, `${path}?period=${encodeURIComponent(period)}`),
+        400,
+        "invalid_request",
+      );
+      assert.match(body.error.message, /^period: /, `${path} ${period}`);
+      assert.match(body.error.message, /2000-01.*2999-12/, `${path} ${period}`);
+    }
+  }
+});
+
+Deno.test("the first and last periods of the range, and an empty future month, answer 200", async () => {
+  await using t = await testApp();
+  const founder = await paidFounderWithPlatform(t);
+  for (const period of ["2000-01", "2000-01-01", "2999-12", "2999-12-31", "2027-06"]) {
+    const res = await get(t, founder, `/dashboard/api/usage?period=${period}`);
+    const { body, text } = await json(res);
+    assert.equal(res.status, 200, `${period}: ${text}`);
+    assert.equal(body.period.key, period, text);
+    assert.deepEqual(body.totals, { units: 0, allowed: 0, refused: 0, activeUsers: 0 }, text);
+    assert.deepEqual(body.users, [], text);
+    const parsed = UsageReportSchema.safeParse(body);
+    assert.ok(parsed.success, JSON.stringify(parsed.error?.issues));
+    const csv = await get(t, founder, `/dashboard/api/usage.csv?period=${period}`);
+    assert.equal(csv.status, 200, period);
+    assert.equal(await csv.text(), "user_id,plan,count,limit\r\n", period);
+  }
+});
+
 Deno.test("GET /dashboard/api/usage answers a past month, a day period, and says what is exact", async () => {
   await using t = await testApp();
   const founder = await paidFounderWithPlatform(t);
