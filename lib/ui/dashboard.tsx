@@ -7,7 +7,7 @@ import { formatLimit, formatPrice } from "./components.tsx";
 
 /** The founder's view (the `GET /dashboard/api/me` body) for the page being rendered. */
 export function founderView(c: AppContext): Promise<MeBody> {
-  return loadFounderView(c.get("deps"), c.get("founder").userId);
+  return loadFounderView(c.get("deps"), c.get("founder"));
 }
 
 /** Whether the founder may configure (subscription `active` or `trialing`). */
