@@ -76,7 +76,7 @@ export default function UsageChart({ daily, days }: UsageChartProps) {
         cursor: { points: { show: false }, drag: { x: false, y: false } },
         legend: { live: true },
         // Without the pointer on a day, the legend shows the latest day's figures.
-        hooks: { setCursor: [showLatest], setSize: [showLatest] },
+        hooks: { setCursor: [showLatest], setSize: [showLatest], draw: [recordRange] },
         scales: {
           x: { time: true, auto: false, range: () => [xMin, xMax] },
           y: { range: (_u, _min, max) => [0, Math.max(4, max * 1.1)] },
@@ -108,9 +108,6 @@ export default function UsageChart({ daily, days }: UsageChartProps) {
       [series.x, series.allowed, series.refused],
       el,
     );
-    // The drawn axis range, for tests and anyone inspecting the page.
-    el.dataset.xMin = new Date(plot.scales.x.min! * 1000).toISOString();
-    el.dataset.xMax = new Date(plot.scales.x.max! * 1000).toISOString();
     showLatest(plot);
     const resize = new ResizeObserver(() =>
       plot.setSize({ width: el.clientWidth, height: HEIGHT })
@@ -149,6 +146,14 @@ export default function UsageChart({ daily, days }: UsageChartProps) {
       </table>
     </figure>
   );
+}
+
+/** The drawn x-axis range on the chart's box (`data-x-min`, `data-x-max`): for tests and curious eyes. */
+function recordRange(u: uPlot): void {
+  const box = u.root.parentElement;
+  if (!box || u.scales.x.min == null || u.scales.x.max == null) return;
+  box.dataset.xMin = new Date(u.scales.x.min * 1000).toISOString();
+  box.dataset.xMax = new Date(u.scales.x.max * 1000).toISOString();
 }
 
 /** The legend's default: the latest day with figures (the period's later days are empty). */

@@ -438,7 +438,14 @@ try {
   );
 }
 
-/** `/dashboard/api/tiers/preview` with a line-break opportunity after each slash (never mid-word). */
+/**
+ * `/dashboard/api/tiers/preview` with a line-break opportunity after each slash and none inside a
+ * segment (not even at the hyphen of `billing-portal`).
+ */
 function breakAfterSlashes(path: string) {
-  return path.split("/").flatMap((part, i) => i === 0 ? [part] : ["/", <wbr />, part]);
+  return path.split("/").flatMap((part, i) =>
+    i === 0
+      ? [part]
+      : ["/", <wbr key={`b${i}`} />, <span key={`w${i}`} class="docs-toc-word">{part}</span>]
+  );
 }

@@ -88,8 +88,9 @@ export function SettingsPage(
                   <Notice tone="info">
                     <span data-testid="local-stripe-hint">
                       <strong>No Stripe account needed here.</strong>{" "}
-                      This server talks to the built-in local Stripe (<code>{localStripeUrl}</code>):
-                      any key that starts with <code>sk_test_</code>, e.g.{" "}
+                      This server talks to the built-in local Stripe (<code>
+                        {localStripeUrl}
+                      </code>): any key that starts with <code>sk_test_</code>, e.g.{" "}
                       <code>sk_test_my_shop</code>, connects (each key is its own account).
                       Connecting also syncs your paid tiers.
                     </span>
