@@ -34,6 +34,9 @@ const EnvSchema = z.object({
   /** base64 of 32 bytes: the master key that encrypts founders' Stripe secrets at rest. */
   ENCRYPTION_KEY: optional,
 
+  /** Port of the local Stripe-compatible server `deno task dev` starts when no Stripe is configured. */
+  LOCAL_STRIPE_PORT: z.coerce.number().int().min(0).max(65535).default(12111),
+
   /** How long a process may serve a cached API key or tier config written by another process. */
   CACHE_TTL_MS: z.coerce.number().int().min(0).max(600_000).default(5_000),
 });
@@ -47,6 +50,8 @@ export interface Config {
   publicUrl: string;
   appEnv: AppEnv;
   cacheTtlMs: number;
+  /** Development only: where the local Stripe listens (see `dev/stripe/bootstrap.ts`). */
+  localStripePort: number;
   clerk: {
     jwtKey?: string;
     jwksUrl?: string;
@@ -111,6 +116,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ""),
     appEnv,
     cacheTtlMs: e.CACHE_TTL_MS,
+    localStripePort: e.LOCAL_STRIPE_PORT,
     clerk: {
       jwtKey: e.CLERK_JWT_KEY,
       jwksUrl: e.CLERK_JWKS_URL,

@@ -1,5 +1,5 @@
 /** dream-api's entry point: read the config, open KV, build the app, serve, drain on shutdown. */
-import { ConfigError, readConfig } from "./fresh.config.ts";
+import { type Config, ConfigError, readConfig } from "./fresh.config.ts";
 import { UsageRecorder } from "./lib/analytics/recorder.ts";
 import { SnapshotCache } from "./lib/analytics/snapshot.ts";
 import { createApp } from "./lib/app.ts";
@@ -10,11 +10,12 @@ import { createStripeFactory } from "./lib/billing/stripe_client.ts";
 import { createSecretBox, loadOrCreateDevEncryptionKey } from "./lib/crypto/secrets.ts";
 import { openKv } from "./lib/kv/open.ts";
 import { createLogger } from "./lib/log.ts";
+import { portInUseMessage, startupMessage } from "./lib/startup.ts";
 import { UsageMeter } from "./lib/usage/meter.ts";
 
 const log = createLogger();
 
-let config;
+let config: Config;
 try {
   config = readConfig();
 } catch (error) {
@@ -28,7 +29,14 @@ try {
 let localStripe: { close(): Promise<void> } | undefined;
 if (config.appEnv === "development" && !config.stripe.secretKey && !config.stripe.apiUrl) {
   const { bootstrapLocalStripe } = await import("./dev/stripe/bootstrap.ts");
-  const local = await bootstrapLocalStripe({ publicUrl: config.publicUrl });
+  const local = await bootstrapLocalStripe({
+    publicUrl: config.publicUrl,
+    port: config.localStripePort,
+  }).catch((error) => {
+    if (!(error instanceof Deno.errors.AddrInUse)) throw error;
+    console.error(portInUseMessage("localStripe", config.localStripePort));
+    Deno.exit(1);
+  });
   localStripe = local;
   config = readConfig({
     STRIPE_API_URL: local.apiUrl,
@@ -73,15 +81,29 @@ const app = createApp({
   endUserPlans: new EndUserPlanCache(reads, { ttlMs: config.cacheTtlMs }),
 });
 
-const server = Deno.serve({
-  port: config.port,
-  onListen: ({ port }) =>
-    log.log("info", "dream-api listening", {
-      port,
-      env: config.appEnv,
-      kv: config.kvPath ?? "deploy",
-    }),
-}, app.fetch);
+let server: Deno.HttpServer;
+try {
+  server = Deno.serve({
+    port: config.port,
+    onListen: ({ port }) => {
+      log.log("info", "dream-api listening", {
+        port,
+        env: config.appEnv,
+        kv: config.kvPath ?? "deploy",
+      });
+      console.log(startupMessage({
+        url: config.port === 0 ? `http://localhost:${port}` : config.publicUrl,
+        devSignIn: devSigner !== null,
+        localStripeUrl: localStripe && config.stripe.apiUrl,
+      }));
+    },
+  }, app.fetch);
+} catch (error) {
+  if (!(error instanceof Deno.errors.AddrInUse)) throw error;
+  console.error(portInUseMessage("server", config.port));
+  await localStripe?.close();
+  Deno.exit(1);
+}
 
 // Stop accepting, commit and answer what the meter holds, then exit.
 let stopping = false;

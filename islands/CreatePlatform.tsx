@@ -3,7 +3,12 @@ import { useSignal } from "@preact/signals";
 import { callApi } from "../lib/ui/client/api.ts";
 import { RevealedKey } from "./KeyReveal.tsx";
 
-export default function CreatePlatform() {
+export interface CreatePlatformProps {
+  /** This server's public URL, for the ready-to-run snippet shown with the new key. */
+  baseUrl: string;
+}
+
+export default function CreatePlatform({ baseUrl }: CreatePlatformProps) {
   const name = useSignal("");
   const busy = useSignal(false);
   const error = useSignal<{ message: string; code: string } | null>(null);
@@ -35,7 +40,7 @@ export default function CreatePlatform() {
         <p class="notice notice-ok">
           Platform <code data-testid="new-platform-id">{platformId.value}</code> is ready.
         </p>
-        <RevealedKey apiKey={apiKey} />
+        <RevealedKey apiKey={apiKey} snippet={{ baseUrl, platformId: platformId.value }} />
         <div>
           <a class="btn btn-primary" href="/dashboard">I saved my key, continue</a>
         </div>

@@ -6,8 +6,15 @@
 import { type Signal, useSignal } from "@preact/signals";
 import { useEffect } from "preact/hooks";
 import { callApi, copyText } from "../lib/ui/client/api.ts";
+import { quickStartSnippets } from "../lib/ui/snippets.ts";
 
-export interface KeyRevealProps {
+/** Where the ready-to-run snippet shown with a new key calls. */
+export interface SnippetTarget {
+  baseUrl: string;
+  platformId: string;
+}
+
+export interface KeyRevealProps extends SnippetTarget {
   /** The current key's display prefix, `dk_live_AbCd…`. */
   keyPrefix: string;
 }
@@ -23,7 +30,7 @@ function prefixOf(key: string): string {
   return `${key.slice(0, key.indexOf("_", 3) + 5)}…`;
 }
 
-export default function KeyReveal({ keyPrefix }: KeyRevealProps) {
+export default function KeyReveal({ keyPrefix, baseUrl, platformId }: KeyRevealProps) {
   const apiKey = useSignal<string | null>(null);
   const prefix = useSignal(keyPrefix);
   const grace = useSignal(0);
@@ -53,7 +60,7 @@ export default function KeyReveal({ keyPrefix }: KeyRevealProps) {
           <code data-testid="key-prefix">{prefix}</code>
         </dd>
       </dl>
-      <RevealedKey apiKey={apiKey} />
+      <RevealedKey apiKey={apiKey} snippet={{ baseUrl, platformId }} />
       {step.value === "confirm"
         ? (
           <div class="notice notice-warn stack-sm">
@@ -101,8 +108,11 @@ export default function KeyReveal({ keyPrefix }: KeyRevealProps) {
  * The one-time view of a new key. Cleared on `pagehide`, so neither leaving nor coming back
  * through the browser's back/forward cache shows it again.
  */
-export function RevealedKey({ apiKey }: { apiKey: Signal<string | null> }) {
+export function RevealedKey(
+  { apiKey, snippet }: { apiKey: Signal<string | null>; snippet: SnippetTarget },
+) {
   const copied = useSignal(false);
+  const copiedSnippet = useSignal(false);
   useEffect(() => {
     const forget = () => {
       apiKey.value = null;
@@ -114,6 +124,13 @@ export function RevealedKey({ apiKey }: { apiKey: Signal<string | null> }) {
   async function copy() {
     if (apiKey.value) copied.value = await copyText(apiKey.value);
   }
+  // The overview's snippet with the full key in it: the one moment it can run as copied.
+  const ready = quickStartSnippets({
+    ...snippet,
+    keyPrefix: prefixOf(apiKey.value),
+    apiKey: apiKey.value,
+    tiers: [],
+  }).track;
   return (
     <section class="reveal" aria-labelledby="reveal-title" data-testid="key-reveal">
       <h3 id="reveal-title" class="reveal-title">Your new API key</h3>
@@ -130,6 +147,23 @@ export function RevealedKey({ apiKey }: { apiKey: Signal<string | null> }) {
       <p class="muted small">
         Use it server-side only, as <code>Authorization: Bearer …</code>. Never ship it to browsers.
       </p>
+      <p class="small">
+        <strong>Try it now:</strong>{" "}
+        paste this in a terminal to count your first call (it holds your key: keep it private).
+      </p>
+      <div class="code">
+        <div class="code-head">
+          <span class="code-lang">Ready to run</span>
+          <button
+            type="button"
+            class="btn btn-ghost btn-sm copy-btn"
+            onClick={async () => (copiedSnippet.value = await copyText(ready))}
+          >
+            {copiedSnippet.value ? "Copied" : "Copy snippet"}
+          </button>
+        </div>
+        <pre><code class="language-shell" data-testid="key-snippet">{ready}</code></pre>
+      </div>
     </section>
   );
 }

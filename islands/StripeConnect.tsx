@@ -61,6 +61,9 @@ export default function StripeConnect(props: StripeConnectProps) {
     account.value = { accountId: res.data.accountId, livemode: res.data.livemode, last4 };
     editing.value = false;
     synced.value = null;
+    // Connecting and syncing are one step for the founder: sync at once. A failed sync is
+    // reported below and the connection stays (the "Sync tiers to Stripe" button retries).
+    await sync();
   }
 
   async function sync() {
@@ -69,7 +72,8 @@ export default function StripeConnect(props: StripeConnectProps) {
     const res = await callApi<SyncAnswer>("POST", "/dashboard/api/stripe/sync", {});
     busy.value = null;
     if (!res.ok) {
-      error.value = res.problem.message;
+      error.value = `The sync with Stripe failed: ${res.problem.message} Your key stays ` +
+        "connected: retry with “Sync tiers to Stripe”.";
       return;
     }
     synced.value = res.data;

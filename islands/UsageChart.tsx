@@ -8,6 +8,29 @@ import uPlot from "uplot";
 
 export interface UsageChartProps {
   daily: { date: string; allowed: number; refused: number; units: number }[];
+  /** First and last UTC day of the selected period (`YYYY-MM-DD`): the x-axis spans them all. */
+  days: { first: string; last: string };
+}
+
+const DAY_SECONDS = 86_400;
+
+/** Every day of the period, with the report's figures where it has them (later days are empty). */
+export function periodSeries(
+  daily: UsageChartProps["daily"],
+  days: UsageChartProps["days"],
+): { x: number[]; allowed: (number | null)[]; refused: (number | null)[] } {
+  const byDate = new Map(daily.map((d) => [d.date, d]));
+  const x: number[] = [];
+  const allowed: (number | null)[] = [];
+  const refused: (number | null)[] = [];
+  const last = Date.parse(`${days.last}T00:00:00Z`) / 1000;
+  for (let t = Date.parse(`${days.first}T00:00:00Z`) / 1000; t <= last; t += DAY_SECONDS) {
+    const d = byDate.get(new Date(t * 1000).toISOString().slice(0, 10));
+    x.push(t);
+    allowed.push(d ? d.allowed : null);
+    refused.push(d ? d.refused : null);
+  }
+  return { x, allowed, refused };
 }
 
 const HEIGHT = 260;
@@ -18,7 +41,7 @@ const WHOLE_STEPS = [1, 2, 5, 10, 20, 50, 100, 200, 500].flatMap((n) => [n, n * 
 // Read from the stylesheet's tokens when the chart is drawn; these are the fallbacks.
 const COLORS = { allowed: "#4f46e5", refused: "#c0262d", grid: "#e4e7ee", text: "#6b7280" };
 
-export default function UsageChart({ daily }: UsageChartProps) {
+export default function UsageChart({ daily, days }: UsageChartProps) {
   const box = useRef<HTMLDivElement>(null);
 
   useEffect(() => {
@@ -32,8 +55,13 @@ export default function UsageChart({ daily }: UsageChartProps) {
       grid: token("--border", COLORS.grid),
       text: token("--muted", COLORS.text),
     };
-    const x = daily.map((d) => Date.parse(`${d.date}T00:00:00Z`) / 1000);
-    const bars = (align: -1 | 1) => uPlot.paths.bars!({ size: [0.42, 28], align, gap: 1 });
+    const series = periodSeries(daily, days);
+    // The axis is the period (half a day either side of its first and last day), never what
+    // uPlot would guess from the data: one day of data used to span years.
+    const xMin = series.x[0] - DAY_SECONDS / 2;
+    const xMax = series.x.at(-1)! + DAY_SECONDS / 2;
+    // At least 3 px per bar, so a lone day with traffic is visible even at 375 px.
+    const bars = (align: -1 | 1) => uPlot.paths.bars!({ size: [0.42, 28, 3], align, gap: 1 });
     const axis = {
       stroke: colors.text,
       grid: { stroke: colors.grid, width: 1 },
@@ -48,9 +76,9 @@ export default function UsageChart({ daily }: UsageChartProps) {
         cursor: { points: { show: false }, drag: { x: false, y: false } },
         legend: { live: true },
         // Without the pointer on a day, the legend shows the latest day's figures.
-        hooks: { setCursor: [showLatest], setSize: [showLatest] },
+        hooks: { setCursor: [showLatest], setSize: [showLatest], draw: [recordRange] },
         scales: {
-          x: { time: true, range: (_u, min, max) => [min - 43_200, max + 43_200] },
+          x: { time: true, auto: false, range: () => [xMin, xMax] },
           y: { range: (_u, _min, max) => [0, Math.max(4, max * 1.1)] },
         },
         axes: [
@@ -77,7 +105,7 @@ export default function UsageChart({ daily }: UsageChartProps) {
           },
         ],
       },
-      [x, daily.map((d) => d.allowed), daily.map((d) => d.refused)],
+      [series.x, series.allowed, series.refused],
       el,
     );
     showLatest(plot);
@@ -89,7 +117,7 @@ export default function UsageChart({ daily }: UsageChartProps) {
       resize.disconnect();
       plot.destroy();
     };
-  }, [daily]);
+  }, [daily, days]);
 
   if (daily.length === 0) {
     return <p class="muted">No days in this period yet.</p>;
@@ -120,8 +148,21 @@ export default function UsageChart({ daily }: UsageChartProps) {
   );
 }
 
+/** The drawn x-axis range on the chart's box (`data-x-min`, `data-x-max`): for tests and curious eyes. */
+function recordRange(u: uPlot): void {
+  const box = u.root.parentElement;
+  if (!box || u.scales.x.min == null || u.scales.x.max == null) return;
+  box.dataset.xMin = new Date(u.scales.x.min * 1000).toISOString();
+  box.dataset.xMax = new Date(u.scales.x.max * 1000).toISOString();
+}
+
+/** The legend's default: the latest day with figures (the period's later days are empty). */
 function showLatest(u: uPlot): void {
-  if (u.cursor.idx == null) u.setLegend({ idx: u.data[0].length - 1 });
+  if (u.cursor.idx != null) return;
+  const values = u.data[1];
+  let idx = values.length - 1;
+  while (idx > 0 && values[idx] == null) idx--;
+  u.setLegend({ idx });
 }
 
 function summary(daily: UsageChartProps["daily"]): string {

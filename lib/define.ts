@@ -41,6 +41,8 @@ export interface Deps {
 /** The signed-in founder: set by `requireFounder`. */
 export interface Founder {
   userId: string;
+  /** The session's `email` claim, when it carries a valid one (see `sessionEmail`). */
+  email?: string;
 }
 
 /** Who is calling the tenant API: set by `requireApiKey`. */

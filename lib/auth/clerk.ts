@@ -48,7 +48,7 @@ export type SessionFailure =
   | "unavailable";
 
 export type SessionResult =
-  | { ok: true; userId: string; claims: JWTPayload }
+  | { ok: true; userId: string; email?: string; claims: JWTPayload }
   | { ok: false; reason: SessionFailure };
 
 /** Verifies a session token; never throws for a bad token. */
@@ -121,11 +121,26 @@ export function createSessionVerifier(
       // Clerk marks a session that still has a task to finish (e.g. choosing an organization)
       // with `sts: "pending"`; it is not signed in yet.
       if (payload.sts === "pending") return { ok: false, reason: "pending_session" };
-      return { ok: true, userId: payload.sub, claims: payload };
+      const email = sessionEmail(payload);
+      return { ok: true, userId: payload.sub, ...(email && { email }), claims: payload };
     } catch (error) {
       return { ok: false, reason: failureOf(error) };
     }
   };
+}
+
+/**
+ * The founder's email from a session's `email` claim: Clerk puts it there when the instance's
+ * session token is customized with `{"email": "{{user.primary_email_address}}"}` (README), and
+ * the development sign-in always does. Anything that is not a plausible address is ignored, so
+ * pages fall back to the user id.
+ */
+export function sessionEmail(claims: JWTPayload): string | undefined {
+  const email = claims.email;
+  return typeof email === "string" && email.length <= 254 &&
+      /^[^\s@<>"]+@[^\s@<>"]+\.[^\s@<>"]+$/.test(email)
+    ? email
+    : undefined;
 }
 
 type KeySource = () => Promise<CryptoKey | JWTVerifyGetKey>;

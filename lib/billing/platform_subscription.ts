@@ -43,6 +43,8 @@ function ownStripe(deps: BillingDeps): { stripe: Stripe; priceId: string } {
 export async function createSubscribeCheckout(
   deps: BillingDeps,
   userId: string,
+  /** The session's email: Checkout opens with it filled in (for a new customer only). */
+  email?: string,
 ): Promise<{ url: string }> {
   const current = await getFounderSubscription(deps.kv, userId);
   if (current && isPaid(current.status)) {
@@ -66,7 +68,10 @@ export async function createSubscribeCheckout(
       client_reference_id: userId,
       metadata: { userId },
       subscription_data: { metadata: { userId } },
-      ...(current?.customerId && { customer: current.customerId }),
+      // Stripe takes `customer` or `customer_email`, never both.
+      ...(current?.customerId
+        ? { customer: current.customerId }
+        : email && { customer_email: email }),
       success_url: `${base}/dashboard/billing?checkout=success&session_id={CHECKOUT_SESSION_ID}`,
       cancel_url: `${base}/dashboard/billing?checkout=canceled`,
     }, { idempotencyKey: `subscribe-${userId}-${current?.customerId ?? "new"}-${minute}` });

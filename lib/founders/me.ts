@@ -25,7 +25,8 @@ export interface MePlatform {
 }
 
 export interface MeBody {
-  user: { id: string };
+  /** `email` when the session carries one (Clerk's `email` claim, the development sign-in). */
+  user: { id: string; email?: string };
   subscription: { status: SubscriptionStatus };
   platform: MePlatform | null;
 }
@@ -36,17 +37,21 @@ export async function platformIdOf(kv: Deno.Kv, userId: string): Promise<string 
 }
 
 /**
- * Everything the dashboard shows a founder, read from KV.
- * @example const me = await loadFounderView(c.get("deps"), c.get("founder").userId)
+ * Everything the dashboard shows a founder, read from KV (and their email, from the session).
+ * @example const me = await loadFounderView(c.get("deps"), c.get("founder"))
  */
-export async function loadFounderView(deps: { kv: Deno.Kv }, userId: string): Promise<MeBody> {
+export async function loadFounderView(
+  deps: { kv: Deno.Kv },
+  founder: { userId: string; email?: string },
+): Promise<MeBody> {
+  const { userId, email } = founder;
   const { kv } = deps;
   const [subscription, platformId] = await Promise.all([
     getFounderSubscription(kv, userId),
     platformIdOf(kv, userId),
   ]);
   return {
-    user: { id: userId },
+    user: { id: userId, ...(email && { email }) },
     subscription: { status: subscription?.status ?? "none" },
     platform: platformId ? await platformView(kv, platformId) : null,
   };

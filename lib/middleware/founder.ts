@@ -46,7 +46,7 @@ export function requireFounder(options: { page?: boolean } = {}) {
     if (via === "cookie" && !SAFE_METHODS.has(c.req.method) && !isSameOrigin(c)) {
       throw new ApiError("forbidden", "Cross-site request refused (CSRF check).");
     }
-    c.set("founder", { userId: result.userId });
+    c.set("founder", { userId: result.userId, ...(result.email && { email: result.email }) });
     await next();
   });
 }

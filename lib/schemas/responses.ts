@@ -131,7 +131,13 @@ export const StripeConnectionSchema = z.object({
 
 /** `GET /dashboard/api/me`. */
 export const MeResponseSchema = z.object({
-  user: z.object({ id: z.string().meta({ examples: ["user_2abc"] }) }),
+  user: z.object({
+    id: z.string().meta({ examples: ["user_2abc"] }),
+    email: z.string().optional().meta({
+      description: "The session's `email` claim, when it has one.",
+      examples: ["ada@example.com"],
+    }),
+  }),
   subscription: z.object({ status: SubscriptionStatusSchema }),
   platform: z.object({
     platformId: z.string().meta({ examples: ["plt_8f3k2m9q"] }),

@@ -291,24 +291,31 @@ try {
         </div>
       </div>
       <div class="docs">
-        <nav class="docs-toc" aria-label="API reference">
-          <p class="docs-toc-title">Reference</p>
-          <a href="#start">Getting started</a>
-          <a href="#auth">Authentication</a>
-          <a href="#errors">Errors</a>
-          <a href="#headers">Headers</a>
-          {groups.map(({ tag, operations }) => (
-            <>
-              <p class="docs-toc-title">{tag.name}</p>
-              {operations.map(({ method, path, op }) => (
-                <a href={`#${op.operationId}`}>
-                  <span class={`docs-toc-method docs-m-${method}`}>{method.toUpperCase()}</span>
-                  {path}
-                </a>
-              ))}
-            </>
-          ))}
-        </nav>
+        {
+          /* One "Contents" control on narrow screens (a <details>: no script); on wide screens
+            docs.css shows the contents as a sidebar and hides the control. */
+        }
+        <details class="docs-toc-box" data-testid="docs-contents">
+          <summary class="docs-toc-summary">Contents</summary>
+          <nav class="docs-toc" aria-label="API reference">
+            <p class="docs-toc-title">Reference</p>
+            <a href="#start">Getting started</a>
+            <a href="#auth">Authentication</a>
+            <a href="#errors">Errors</a>
+            <a href="#headers">Headers</a>
+            {groups.map(({ tag, operations }) => (
+              <>
+                <p class="docs-toc-title">{tag.name}</p>
+                {operations.map(({ method, path, op }) => (
+                  <a href={`#${op.operationId}`}>
+                    <span class={`docs-toc-method docs-m-${method}`}>{method.toUpperCase()}</span>
+                    <span class="docs-toc-path">{breakAfterSlashes(path)}</span>
+                  </a>
+                ))}
+              </>
+            ))}
+          </nav>
+        </details>
 
         <div class="docs-main stack-lg">
           <Section id="start" title="Getting started">
@@ -428,5 +435,17 @@ try {
         </div>
       </div>
     </>
+  );
+}
+
+/**
+ * `/dashboard/api/tiers/preview` with a line-break opportunity after each slash and none inside a
+ * segment (not even at the hyphen of `billing-portal`).
+ */
+function breakAfterSlashes(path: string) {
+  return path.split("/").flatMap((part, i) =>
+    i === 0
+      ? [part]
+      : ["/", <wbr key={`b${i}`} />, <span key={`w${i}`} class="docs-toc-word">{part}</span>]
   );
 }

@@ -7,7 +7,7 @@ import { formatLimit, formatPrice } from "./components.tsx";
 
 /** The founder's view (the `GET /dashboard/api/me` body) for the page being rendered. */
 export function founderView(c: AppContext): Promise<MeBody> {
-  return loadFounderView(c.get("deps"), c.get("founder").userId);
+  return loadFounderView(c.get("deps"), c.get("founder"));
 }
 
 /** Whether the founder may configure (subscription `active` or `trialing`). */
@@ -20,7 +20,7 @@ export function TiersTable({ tiers }: { tiers: readonly Tier[] }) {
   const defaultId = tiers.find((t) => t.price === 0)?.id;
   return (
     <div class="table-wrap">
-      <table data-testid="tiers-table">
+      <table class="tiers-table" data-testid="tiers-table">
         <thead>
           <tr>
             <th>Tier</th>
@@ -36,15 +36,15 @@ export function TiersTable({ tiers }: { tiers: readonly Tier[] }) {
               <td>
                 {t.name} {t.id === defaultId && <span class="badge">Default</span>}
               </td>
-              <td>
+              <td data-label="Id">
                 <code>{t.id}</code>
               </td>
-              <td class="num">
+              <td class="num" data-label="Price">
                 {formatPrice(t.price)}
                 {t.price > 0 && <span class="muted">/mo</span>}
               </td>
-              <td class="num">{formatLimit(t.limit)}</td>
-              <td>{t.period === "day" ? "Daily" : "Monthly"}</td>
+              <td class="num" data-label="Limit">{formatLimit(t.limit)}</td>
+              <td data-label="Resets">{t.period === "day" ? "Daily" : "Monthly"}</td>
             </tr>
           ))}
         </tbody>

@@ -19,7 +19,7 @@ export interface ShellProps {
   title: string;
   description?: string;
   /** Dashboard pages show the section nav and the account menu. */
-  dashboard?: { active: DashboardSection | null; userId: string };
+  dashboard?: { active: DashboardSection | null; user: { id: string; email?: string } };
   /** Width of the main column. */
   width?: "narrow" | "normal" | "wide";
   children: ComponentChildren;
@@ -62,7 +62,7 @@ export function Shell({ title, description, dashboard, width = "normal", childre
                 </nav>
               )}
             <div class="topbar-end">
-              {dashboard ? <AccountMenu userId={dashboard.userId} /> : (
+              {dashboard ? <AccountMenu user={dashboard.user} /> : (
                 <>
                   <a class="btn btn-ghost btn-sm" href="/dashboard">Sign in</a>
                   <a class="btn btn-primary btn-sm" href="/sign-in">Get started</a>
@@ -100,11 +100,13 @@ function DashboardNav({ active }: { active: DashboardSection | null }) {
   );
 }
 
-function AccountMenu({ userId }: { userId: string }) {
+function AccountMenu({ user }: { user: { id: string; email?: string } }) {
   const ctx = useContext(RenderCtx);
   return (
     <div class="account">
-      <span class="account-id" title={userId}>{userId}</span>
+      <span class="account-id" title={user.id} data-testid="account-name">
+        {user.email ?? user.id}
+      </span>
       {ctx?.clerkPublishableKey
         ? (
           <Island

@@ -55,7 +55,7 @@ export function AnalyticsPage(
   return (
     <Shell
       title="Analytics"
-      dashboard={{ active: "analytics", userId: view.user.id }}
+      dashboard={{ active: "analytics", user: view.user }}
       width="wide"
     >
       <PageHeader
@@ -80,7 +80,11 @@ export function AnalyticsPage(
             )}
             <Totals report={report} hasDailyTiers={hasDailyTiers} />
             <Card title="Calls per day" testid="usage-chart-card">
-              <Island name="UsageChart" component={UsageChart} props={{ daily: report.daily }} />
+              <Island
+                name="UsageChart"
+                component={UsageChart}
+                props={{ daily: report.daily, days: periodDays(report.period) }}
+              />
               <p class="muted small">
                 UTC days, every tier. A refused call is a 429: the end-user was at their limit.
               </p>
@@ -146,11 +150,26 @@ function Totals({ report, hasDailyTiers }: { report: Report; hasDailyTiers: bool
         hint={report.period.unit === "day"
           ? "on daily tiers this day"
           : hasDailyTiers
-          ? `on monthly tiers · busiest day ≈ ${peak.toLocaleString("en-US")}`
-          : `busiest day ≈ ${peak.toLocaleString("en-US")}`}
+          ? `on monthly tiers; ${busiestDay(peak)}`
+          : busiestDay(peak)}
       />
     </div>
   );
+}
+
+/** The first and last UTC day of a period (its `end` is the first instant after it). */
+function periodDays(period: Report["period"]): { first: string; last: string } {
+  return {
+    first: period.start.slice(0, 10),
+    last: new Date(Date.parse(period.end) - 1).toISOString().slice(0, 10),
+  };
+}
+
+/** "about 4 end-users on the busiest day": the daily figure is a HyperLogLog estimate. */
+function busiestDay(peak: number): string {
+  return `about ${peak.toLocaleString("en-US")} ${
+    peak === 1 ? "end-user" : "end-users"
+  } on the busiest day`;
 }
 
 function Stat(

@@ -30,7 +30,7 @@ export function BillingPage({ view, checkout }: { view: MeBody; checkout: Checko
   // The subscription still exists: the card is fixed in the portal, not with a second checkout.
   const failed = status === "past_due" || status === "unpaid";
   return (
-    <Shell title="Billing" dashboard={{ active: "billing", userId: view.user.id }}>
+    <Shell title="Billing" dashboard={{ active: "billing", user: view.user }}>
       <PageHeader title="Billing" lead="Your dream-api subscription." />
       <div class="stack-lg">
         {checkout === "success" && !paid && (

@@ -45,7 +45,7 @@ export function OverviewPage(
   const platform = view.platform;
   const called = usage.some((u) => u.users > 0);
   return (
-    <Shell title="Overview" dashboard={{ active: "overview", userId: view.user.id }}>
+    <Shell title="Overview" dashboard={{ active: "overview", user: view.user }}>
       <PageHeader
         title="Overview"
         lead={platform
@@ -80,7 +80,7 @@ export function OverviewPage(
               Your platform holds your tiers and usage counts. Creating it gives you a platform id
               and your first API key, shown once.
             </p>
-            <Island name="CreatePlatform" component={CreatePlatform} props={{}} />
+            <Island name="CreatePlatform" component={CreatePlatform} props={{ baseUrl }} />
           </Card>
         )}
 

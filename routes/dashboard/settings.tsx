@@ -5,6 +5,7 @@
  */
 import KeyReveal from "../../islands/KeyReveal.tsx";
 import StripeConnect from "../../islands/StripeConnect.tsx";
+import type { Config } from "../../fresh.config.ts";
 import { define } from "../../lib/define.ts";
 import type { MeBody } from "../../lib/founders/me.ts";
 import {
@@ -21,19 +22,35 @@ import { Island } from "../../lib/ui/island.tsx";
 import { Shell } from "../../lib/ui/layout.tsx";
 import { renderPage } from "../../lib/ui/render.tsx";
 
+/**
+ * Where founders' Stripe calls go when it is not Stripe: outside production, `STRIPE_API_URL`
+ * is the local Stripe-compatible server (`deno task dev` starts one), where any `sk_test_…` works.
+ */
+function localStripeUrl(config: Config): string | undefined {
+  return config.appEnv !== "production" ? config.stripe.apiUrl : undefined;
+}
+
 export const GET = define.handler(async (c) => {
   const view = await founderView(c);
+  const { config } = c.get("deps");
   return renderPage(
     c,
-    <SettingsPage view={view} webhookUrl={`${c.get("deps").config.publicUrl}/webhook/stripe`} />,
+    <SettingsPage
+      view={view}
+      baseUrl={config.publicUrl}
+      localStripeUrl={localStripeUrl(config)}
+    />,
   );
 });
 
-export function SettingsPage({ view, webhookUrl }: { view: MeBody; webhookUrl: string }) {
+export function SettingsPage(
+  { view, baseUrl, localStripeUrl }: { view: MeBody; baseUrl: string; localStripeUrl?: string },
+) {
+  const webhookUrl = `${baseUrl}/webhook/stripe`;
   const platform = view.platform;
   const paidTiers = platform?.tiers.filter((t) => t.price > 0) ?? [];
   return (
-    <Shell title="Settings" dashboard={{ active: "settings", userId: view.user.id }}>
+    <Shell title="Settings" dashboard={{ active: "settings", user: view.user }}>
       <PageHeader title="Settings" lead="API key, Stripe connection and account." />
       <div class="stack-lg">
         {platform
@@ -54,7 +71,11 @@ export function SettingsPage({ view, webhookUrl }: { view: MeBody; webhookUrl: s
                 <Island
                   name="KeyReveal"
                   component={KeyReveal}
-                  props={{ keyPrefix: platform.keyPrefix }}
+                  props={{
+                    keyPrefix: platform.keyPrefix,
+                    baseUrl,
+                    platformId: platform.platformId,
+                  }}
                 />
               </Card>
               <Card title="Stripe" id="stripe" testid="stripe-settings">
@@ -63,6 +84,18 @@ export function SettingsPage({ view, webhookUrl }: { view: MeBody; webhookUrl: s
                   dream-api create products and prices for your paid tiers and receive subscription
                   events at <code>{webhookUrl}</code>.
                 </p>
+                {localStripeUrl && (
+                  <Notice tone="info">
+                    <span data-testid="local-stripe-hint">
+                      <strong>No Stripe account needed here.</strong>{" "}
+                      This server talks to the built-in local Stripe (<code>
+                        {localStripeUrl}
+                      </code>): any key that starts with <code>sk_test_</code>, e.g.{" "}
+                      <code>sk_test_my_shop</code>, connects (each key is its own account).
+                      Connecting also syncs your paid tiers.
+                    </span>
+                  </Notice>
+                )}
                 <Island
                   name="StripeConnect"
                   component={StripeConnect}
@@ -85,6 +118,11 @@ export function SettingsPage({ view, webhookUrl }: { view: MeBody; webhookUrl: s
           )}
         <Card title="Account">
           <KeyValues>
+            {view.user.email && (
+              <KV term="Email">
+                <span data-testid="account-email">{view.user.email}</span>
+              </KV>
+            )}
             <KV term="User id">
               <code>{view.user.id}</code>
             </KV>

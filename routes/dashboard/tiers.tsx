@@ -19,7 +19,7 @@ export const GET = define.handler(async (c) => {
 export function TiersPage({ view }: { view: MeBody }) {
   const platform = view.platform;
   return (
-    <Shell title="Tiers" dashboard={{ active: "tiers", userId: view.user.id }}>
+    <Shell title="Tiers" dashboard={{ active: "tiers", user: view.user }}>
       <PageHeader
         title="Tiers"
         lead={

@@ -20,7 +20,11 @@ export const POST = define.handler(async (c) => {
   if (!parsed.success) {
     throw new ApiError("invalid_request", parsed.error.issues[0].message);
   }
-  const token = await devSigner.sign(devUserId(parsed.data.email || parsed.data.name!));
+  const identity = parsed.data.email || parsed.data.name!;
+  // The email claim, as Clerk's customized session token carries it (README): pages show it.
+  const token = await devSigner.sign(devUserId(identity), {
+    claims: { email: identity.includes("@") ? identity : undefined },
+  });
   setCookie(c, SESSION_COOKIE, token, sessionCookieOptions(config.publicUrl, DEV_COOKIE_MAX_AGE));
   return c.redirect("/dashboard", 303);
 });

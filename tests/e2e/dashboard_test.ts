@@ -206,7 +206,7 @@ Deno.test({
       );
 
       await step(
-        "connecting a Stripe key and syncing creates a price for the paid tier",
+        "connecting a Stripe key syncs at once and creates a price for the paid tier",
         async () => {
           await page.getByRole("link", { name: "Settings", exact: true }).click();
           await page.waitForURL(`${base}/dashboard/settings`);
@@ -217,7 +217,7 @@ Deno.test({
           await page.getByTestId("stripe-status").waitFor();
           assert.match(await page.getByTestId("stripe-status").textContent() ?? "", /acct_/);
           assert.ok(!(await page.content()).includes(founderKey), "the Stripe key is never shown");
-          await page.getByRole("button", { name: "Sync tiers to Stripe" }).click();
+          // Connecting syncs at once: no second click.
           const result = page.getByTestId("sync-result");
           await result.waitFor();
           assert.match(await result.textContent() ?? "", /Pro \(pro\): price_/);

@@ -3,5 +3,5 @@ import { define } from "../../../lib/define.ts";
 import { loadFounderView } from "../../../lib/founders/me.ts";
 
 export const GET = define.handler(async (c) => {
-  return c.json(await loadFounderView(c.get("deps"), c.get("founder").userId));
+  return c.json(await loadFounderView(c.get("deps"), c.get("founder")));
 });

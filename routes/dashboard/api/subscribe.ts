@@ -3,5 +3,6 @@ import { createSubscribeCheckout } from "../../../lib/billing/platform_subscript
 import { define } from "../../../lib/define.ts";
 
 export const POST = define.handler(async (c) => {
-  return c.json(await createSubscribeCheckout(c.get("deps"), c.get("founder").userId));
+  const { userId, email } = c.get("founder");
+  return c.json(await createSubscribeCheckout(c.get("deps"), userId, email));
 });
