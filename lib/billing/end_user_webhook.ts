@@ -91,11 +91,13 @@ export class InFlightLimit {
  * objects becomes many megabytes of heap, and a few dozen at once exhausted a 96 MiB heap. Only
  * the header's form and its ±300 s window are checked before (they cost nothing and turn away
  * garbage and replays); then at most `limit` fallback lookups (parse, candidate platforms, HMAC)
- * run at once in this process; more answer 503 `unavailable` with Retry-After, which Stripe
- * retries. Two is plenty: only endpoints that no sync has re-pointed yet use this path, and each
- * lookup takes milliseconds. The body itself is read before a slot is taken, so a client
- * trickling its body cannot hold a slot; bytes buffered are bounded by the body limit and the
- * process's body budget, not here.
+ * run at once in this process; more answer 503 `unavailable` with Retry-After at once, without
+ * reading their bodies, which Stripe retries. The slot covers reading the body too, so this path
+ * holds at most 2 × 512 KiB of bodies and their parses whatever the flood. Two is plenty: only
+ * endpoints that no sync has re-pointed yet use this path, and a lookup takes milliseconds. The
+ * price: a client trickling its body holds a slot until the server's body timeout, so a stranger
+ * can make old-style deliveries wait (Stripe retries them, and a sync ends the need for the path),
+ * but cannot make the process buffer or parse more.
  */
 export const legacyLookups: InFlightLimit = new InFlightLimit(2);
 
@@ -111,7 +113,7 @@ export async function receiveEndUserEvent(
 ): Promise<{ platformId: string; eventId: string; outcome: EndUserEventOutcome }> {
   const header = parseSignatureHeader(delivery.signature);
   const verified = delivery.platformId === undefined
-    ? await identifyOldStyle(deps, header, await delivery.body())
+    ? await identifyOldStyle(deps, header, delivery.body)
     : await verifyForPlatform(deps, delivery.platformId, header, delivery.body);
   const { connection, event } = verified;
   const outcome = await handleEndUserEvent(deps, connection, event);
@@ -144,7 +146,7 @@ async function verifyForPlatform(
 async function identifyOldStyle(
   deps: WebhookDeps,
   header: SignatureHeader,
-  body: Uint8Array,
+  readBody: () => Promise<Uint8Array>,
 ): Promise<Verified> {
   if (!legacyLookups.tryAcquire()) {
     throw new ApiError(
@@ -153,6 +155,7 @@ async function identifyOldStyle(
     );
   }
   try {
+    const body = await readBody();
     let payload: unknown;
     try {
       payload = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(body));
