@@ -71,6 +71,7 @@ export interface EndUserDelivery {
 export class InFlightLimit {
   #inFlight = 0;
   constructor(readonly limit: number) {}
+  /** Slots taken now. */
   get inFlight(): number {
     return this.#inFlight;
   }
@@ -80,6 +81,7 @@ export class InFlightLimit {
     this.#inFlight++;
     return true;
   }
+  /** Gives a slot back (in a `finally`, once per successful `tryAcquire`). */
   release(): void {
     if (this.#inFlight > 0) this.#inFlight--;
   }

@@ -162,10 +162,7 @@ export async function handlePlatformEvent(
 
   if (!eventObject(event)) return await acknowledge("ignored", "data.object is not an object");
   const target = await subscriptionTarget(deps, event);
-  if (!target) {
-    const fresh = await markEventProcessed(deps.kv, PLATFORM_SCOPE, event.id, deps.now());
-    return fresh ? "ignored" : "duplicate";
-  }
+  if (!target) return await acknowledge("ignored", "the event is about no founder we know");
   const current = await currentSnapshot(deps, event, target.subscriptionId, target.fallback);
   if (!current.ok) {
     return await acknowledge(

@@ -30,6 +30,7 @@ export interface SignatureHeader {
 /**
  * Reads a `Stripe-Signature` header without touching the body: 400 `invalid_request` when it is
  * missing, malformed, or its timestamp is more than 300 s away from `nowSeconds` either way.
+ * `nowSeconds` is the wall clock, not the app's `now()`: Stripe signs with real time.
  * @example const header = parseSignatureHeader(c.req.header("stripe-signature"));
  */
 export function parseSignatureHeader(
