@@ -17,16 +17,18 @@ import {
   SubscriptionBadge,
 } from "../../lib/ui/components.tsx";
 import { founderView } from "../../lib/ui/dashboard.tsx";
+import { founderWebhookUrl } from "../../lib/billing/founder_stripe.ts";
 import { Island } from "../../lib/ui/island.tsx";
 import { Shell } from "../../lib/ui/layout.tsx";
 import { renderPage } from "../../lib/ui/render.tsx";
 
 export const GET = define.handler(async (c) => {
   const view = await founderView(c);
-  return renderPage(
-    c,
-    <SettingsPage view={view} webhookUrl={`${c.get("deps").config.publicUrl}/webhook/stripe`} />,
-  );
+  const publicUrl = c.get("deps").config.publicUrl;
+  const webhookUrl = view.platform
+    ? founderWebhookUrl(publicUrl, view.platform.platformId)
+    : `${publicUrl}/webhook/stripe`;
+  return renderPage(c, <SettingsPage view={view} webhookUrl={webhookUrl} />);
 });
 
 export function SettingsPage({ view, webhookUrl }: { view: MeBody; webhookUrl: string }) {

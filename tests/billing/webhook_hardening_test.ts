@@ -120,6 +120,20 @@ Deno.test("sync points the founder's endpoint at /webhook/stripe?platform=<platf
   assert.equal((await world.api(a, "GET", "/api/usage", "u1")).body.plan, "pro");
 });
 
+Deno.test("the settings page names the webhook URL with the founder's ?platform=", async () => {
+  await using world = await startWorld();
+  const a = await world.founder("founder_a", KEY_A);
+  const res = await world.t.app.request("/dashboard/settings", {
+    headers: founderHeaders(await world.t.signIn(a.userId), { via: "cookie", origin: world.url }),
+  });
+  const page = await res.text();
+  assert.equal(res.status, 200, page.slice(0, 300));
+  assert.ok(
+    page.includes(`<code>${world.url}/webhook/stripe?platform=${a.platformId}</code>`),
+    "the URL that names the platform",
+  );
+});
+
 Deno.test("an endpoint made before ?platform= is re-pointed by the next sync: same endpoint, same secret", async () => {
   await using world = await startWorld();
   const a = await world.founder("founder_a", KEY_A);
