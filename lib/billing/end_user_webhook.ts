@@ -138,7 +138,7 @@ async function verifyForPlatform(
   const secret = connection && await webhookSecretOf(deps, connection);
   if (!connection || !secret) throw new ApiError("invalid_request", UNVERIFIED);
   const body = await readBody();
-  if (!await hasValidSignature(body, header, secret)) {
+  if (!hasValidSignature(body, header, secret)) {
     throw new ApiError("invalid_request", UNVERIFIED);
   }
   return { connection, event: parseVerifiedEvent(body) };
@@ -170,7 +170,7 @@ async function identifyOldStyle(
     for (const platformId of await candidatePlatforms(deps.kv, payload as RawEvent)) {
       const connection = await getStripeConnection(deps.kv, platformId);
       const secret = connection && await webhookSecretOf(deps, connection);
-      if (!connection || !secret || !await hasValidSignature(body, header, secret)) continue;
+      if (!connection || !secret || !hasValidSignature(body, header, secret)) continue;
       const event = stripeEventOf(payload);
       deps.log.log(
         "warn",

@@ -16,7 +16,7 @@ export const POST = define.handler(async (c) => {
   }
   const header = parseSignatureHeader(c.req.header("stripe-signature"));
   const body = new Uint8Array(await c.req.arrayBuffer());
-  const event = await verifyStripeEvent(body, header, secret);
+  const event = verifyStripeEvent(body, header, secret);
   const outcome = await handlePlatformEvent(deps, event);
   return c.json({ received: true, outcome });
 });
