@@ -23,6 +23,7 @@ import { checkoutLineItems, createCheckoutSession, createPortalSession } from ".
 import type { Subscription } from "./subscriptions.ts";
 import { type Account, newId, type Obj, type Store } from "./store.ts";
 import { API_VERSION, type Webhooks } from "./webhooks.ts";
+import type { Fault } from "./faults.ts";
 
 /** What every part of the local Stripe shares. `baseUrl` is where its hosted pages are served. */
 export interface Ctx {
@@ -30,6 +31,8 @@ export interface Ctx {
   webhooks: Webhooks;
   billing: Billing;
   baseUrl: string;
+  /** Failures injected with `/_test/faults` (faults.ts). */
+  faults: Fault[];
 }
 
 type Env = { Variables: { account: Account; params: FormObject; body: string } };

@@ -8,9 +8,10 @@
  */
 import type Stripe from "stripe";
 import type { StripeErrorBody } from "./errors.ts";
+import type { Fault } from "./faults.ts";
 import type { Delivery } from "./store.ts";
 
-export type { Delivery };
+export type { Delivery, Fault };
 
 export interface EventsResult {
   /** The events published, in order. */
@@ -87,6 +88,19 @@ export class LocalStripeClient {
   async redeliverEvent(eventId: string): Promise<Delivery[]> {
     return (await this.call<{ deliveries: Delivery[] }>("POST", `/_test/events/${eventId}/deliver`))
       .deliveries;
+  }
+
+  /**
+   * Makes `/v1` requests whose path starts with `fault.path` fail with `fault.status` (and Stripe's
+   * error body for it) until `clearFaults()`: 5xx, 429, 403 (a restricted key), 404.
+   */
+  async injectFault(fault: Fault): Promise<void> {
+    await this.call("POST", "/_test/faults", fault);
+  }
+
+  /** Removes every injected fault. */
+  async clearFaults(): Promise<void> {
+    await this.call("DELETE", "/_test/faults");
   }
 
   /** Delivery attempts so far, oldest first, optionally filtered. */

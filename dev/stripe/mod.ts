@@ -7,6 +7,7 @@ export {
   type CheckoutPaid,
   type Delivery,
   type EventsResult,
+  type Fault,
   LocalStripeClient,
   LocalStripeError,
   type SubscriptionChanged,

@@ -10,6 +10,7 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { apiRoutes, type Ctx } from "./api.ts";
 import { Billing } from "./billing.ts";
 import { LocalStripeClient } from "./client.ts";
+import { injectFaults } from "./faults.ts";
 import { StripeApiError } from "./errors.ts";
 import { pageRoutes } from "./pages.ts";
 import { Store } from "./store.ts";
@@ -71,6 +72,7 @@ export function localStripeApp(ctx: Ctx): Hono {
     await next();
     if (c.req.method !== "GET") await ctx.store.save();
   });
+  app.use("/v1/*", injectFaults(ctx.faults));
   app.route("/v1", apiRoutes(ctx));
   app.route("/_test", testRoutes(ctx));
   app.route("/", pageRoutes(ctx));
@@ -87,7 +89,13 @@ export async function startLocalStripe(
 ): Promise<LocalStripeServer> {
   const store = await Store.open({ now: options.now, path: options.statePath });
   const webhooks = new Webhooks(store, options.fetch);
-  const ctx: Ctx = { store, webhooks, billing: new Billing(store, webhooks), baseUrl: "" };
+  const ctx: Ctx = {
+    store,
+    webhooks,
+    billing: new Billing(store, webhooks),
+    baseUrl: "",
+    faults: [],
+  };
   const hostname = options.hostname ?? "127.0.0.1";
   const server = Deno.serve(
     { port: options.port ?? 0, hostname, onListen: () => {} },

@@ -5,6 +5,7 @@
 import { Hono } from "hono";
 import type { Ctx } from "./api.ts";
 import { StripeApiError } from "./errors.ts";
+import type { Fault } from "./faults.ts";
 import type { Subscription } from "./subscriptions.ts";
 import { type Account, type Obj } from "./store.ts";
 
@@ -76,6 +77,36 @@ export function testRoutes(ctx: Ctx): Hono {
   routes.post("/events/:id/deliver", async (c) => {
     const { account, obj } = billing.find("event", c.req.param("id"));
     return c.json({ deliveries: await ctx.webhooks.deliver(account, obj) });
+  });
+
+  /**
+   * Makes every `/v1` request whose path starts with `path` (and of `method`, if given) fail with
+   * `status` and Stripe's error body for it, until `DELETE /_test/faults`. Body:
+   * `{ path, status, method?, error? }`.
+   */
+  routes.post("/faults", async (c) => {
+    const input = await body(c.req.raw);
+    if (typeof input.path !== "string" || !input.path.startsWith("/v1/")) {
+      throw StripeApiError.missingParam("path");
+    }
+    if (typeof input.status !== "number" || input.status < 400 || input.status > 599) {
+      throw StripeApiError.missingParam("status");
+    }
+    const fault: Fault = {
+      path: input.path,
+      status: input.status,
+      ...(typeof input.method === "string" && { method: input.method }),
+      ...(typeof input.error === "object" && input.error !== null &&
+        { error: input.error as Fault["error"] }),
+    };
+    ctx.faults.push(fault);
+    return c.json({ faults: ctx.faults });
+  });
+
+  /** Clears every injected fault. */
+  routes.delete("/faults", (c) => {
+    ctx.faults.length = 0;
+    return c.json({ faults: [] });
   });
 
   /** Delivery attempts, oldest first; filters: `account`, `event`, `type`, `endpoint`, `url`. */

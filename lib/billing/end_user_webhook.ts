@@ -1,10 +1,14 @@
 /**
  * `/webhook/stripe`: the events of every founder's Stripe account, at one URL.
  *
- * 1. Find the platform from the unverified payload: the `metadata.platformId` we set on sessions
- *    and subscriptions, else the customer → platform index, else the Connect `account`.
- * 2. Verify the `Stripe-Signature` with THAT platform's webhook secret (300 s tolerance). Nothing
- *    is trusted before this; a payload naming platform A but signed with B's secret is refused.
+ * 1. Know the platform before reading the body: the endpoint sync creates in a founder's Stripe is
+ *    `/webhook/stripe?platform=<platformId>`, so the secret to verify with comes from the URL. The
+ *    raw body is verified with THAT platform's webhook secret (±300 s) and only then parsed; an
+ *    unknown platform or a bad signature is 400 and nothing is parsed.
+ * 2. Endpoints created before the URL named its platform (sync re-points them on its next run) are
+ *    served by a bounded fallback: after the header passed its checks, the body is parsed to find
+ *    candidate platforms (our `metadata.platformId`, the customer → platform index, the Connect
+ *    `account`), whose secrets are tried. See `legacyLookups` for the bound.
  * 3. From here on, everything is scoped to the verified platform: objects are re-fetched from its
  *    founder's Stripe with its key (Stripe's advice for ordering: store what Stripe says now, not
  *    what the event said then), and only its end-users' records are written, each together with
@@ -23,59 +27,178 @@ import {
   type StripeConnection,
 } from "../kv/platform_stripe.ts";
 import { getTiers } from "../kv/tiers.ts";
+import { UserIdSchema } from "../schemas/tenant.ts";
 import type { Tier } from "../schemas/tiers.ts";
-import { isHandledEvent, knownStatus } from "./events.ts";
-import { verifyStripeEvent } from "./webhook_signature.ts";
+import { eventObject, isHandledEvent, knownStatus } from "./events.ts";
+import { refetch } from "./stripe_refetch.ts";
+import {
+  hasValidSignature,
+  parseSignatureHeader,
+  parseVerifiedEvent,
+  type SignatureHeader,
+  stripeEventOf,
+} from "./webhook_signature.ts";
 
 type WebhookDeps = Pick<Deps, "kv" | "stripeFor" | "secrets" | "now" | "log" | "endUserPlans">;
 
-export type EndUserEventOutcome = "applied" | "stale" | "duplicate" | "ignored" | "foreign";
+export type EndUserEventOutcome =
+  | "applied"
+  | "stale"
+  | "duplicate"
+  | "ignored"
+  | "foreign"
+  | "unknown_subscription"
+  | "unknown_checkout_session"
+  | "forbidden";
 
 const UNVERIFIED = "The Stripe-Signature does not verify with the webhook secret of the platform " +
   "this event belongs to.";
 
+/** One delivery to `/webhook/stripe`, as the route hands it over. */
+export interface EndUserDelivery {
+  /** The URL's `?platform=`; absent on endpoints created before sync put it there. */
+  platformId?: string;
+  /** The `Stripe-Signature` header. */
+  signature: string | undefined;
+  /** Reads the raw body; called only once the header passed its checks. */
+  body: () => Promise<Uint8Array>;
+}
+
 /**
- * Verifies a delivery and acts on it. 400 `invalid_request` (nothing changes) for a missing
- * header, a body that is not JSON, an unknown platform or a bad signature; 503 when the founder's
- * Stripe cannot be reached (Stripe retries).
+ * A small counter of operations in flight, refusing past `limit` instead of queueing (a queue
+ * would hold the very bodies the bound is there to limit).
+ */
+export class InFlightLimit {
+  #inFlight = 0;
+  constructor(readonly limit: number) {}
+  /** Slots taken now. */
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+  /** Takes a slot; `false` when all `limit` are taken. */
+  tryAcquire(): boolean {
+    if (this.#inFlight >= this.limit) return false;
+    this.#inFlight++;
+    return true;
+  }
+  /** Gives a slot back (in a `finally`, once per successful `tryAcquire`). */
+  release(): void {
+    if (this.#inFlight > 0) this.#inFlight--;
+  }
+}
+
+/**
+ * The fallback's bound, per process. Without `?platform=`, the body must be parsed before it is
+ * verified, and parsing is the costly step for a stranger's body: a 512 KiB body of small JSON
+ * objects becomes many megabytes of heap, and a few dozen at once exhausted a 96 MiB heap. Only
+ * the header's form and its ±300 s window are checked before (they cost nothing and turn away
+ * garbage and replays); then at most `limit` fallback lookups (parse, candidate platforms, HMAC)
+ * run at once in this process; more answer 503 `unavailable` with Retry-After at once, without
+ * reading their bodies, which Stripe retries. The slot covers reading the body too, so this path
+ * holds at most 2 × 512 KiB of bodies and their parses whatever the flood. Two is plenty: only
+ * endpoints that no sync has re-pointed yet use this path, and a lookup takes milliseconds. The
+ * price: a client trickling its body holds a slot until the server's body timeout, so a stranger
+ * can make old-style deliveries wait (Stripe retries them, and a sync ends the need for the path),
+ * but cannot make the process buffer or parse more.
+ */
+export const legacyLookups: InFlightLimit = new InFlightLimit(2);
+
+/**
+ * Verifies a delivery and acts on it. 400 `invalid_request` (nothing changes, nothing parsed) for
+ * a missing, malformed or out-of-window header, an unknown platform or a bad signature; 400 for a
+ * verified body that is not an event; 503 when the founder's Stripe cannot answer now (Stripe
+ * retries) or when the old-style fallback is busy.
  */
 export async function receiveEndUserEvent(
   deps: WebhookDeps,
-  rawBody: string,
-  signature: string | undefined,
+  delivery: EndUserDelivery,
 ): Promise<{ platformId: string; eventId: string; outcome: EndUserEventOutcome }> {
-  if (!signature) throw new ApiError("invalid_request", "Missing Stripe-Signature header.");
-  let payload: unknown;
+  const header = parseSignatureHeader(delivery.signature);
+  const verified = delivery.platformId === undefined
+    ? await identifyOldStyle(deps, header, delivery.body)
+    : await verifyForPlatform(deps, delivery.platformId, header, delivery.body);
+  const { connection, event } = verified;
+  const outcome = await handleEndUserEvent(deps, connection, event);
+  return { platformId: connection.platformId, eventId: event.id, outcome };
+}
+
+interface Verified {
+  connection: StripeConnection;
+  event: Stripe.Event;
+}
+
+/** `?platform=`: the platform's secret verifies the raw body before anything parses it. */
+async function verifyForPlatform(
+  deps: WebhookDeps,
+  platformId: string,
+  header: SignatureHeader,
+  readBody: () => Promise<Uint8Array>,
+): Promise<Verified> {
+  const connection = await getStripeConnection(deps.kv, platformId);
+  const secret = connection && await webhookSecretOf(deps, connection);
+  if (!connection || !secret) throw new ApiError("invalid_request", UNVERIFIED);
+  const body = await readBody();
+  if (!hasValidSignature(body, header, secret)) {
+    throw new ApiError("invalid_request", UNVERIFIED);
+  }
+  return { connection, event: parseVerifiedEvent(body) };
+}
+
+/** No `?platform=`: a bounded parse finds the candidates whose secrets are tried. */
+async function identifyOldStyle(
+  deps: WebhookDeps,
+  header: SignatureHeader,
+  readBody: () => Promise<Uint8Array>,
+): Promise<Verified> {
+  if (!legacyLookups.tryAcquire()) {
+    throw new ApiError(
+      "unavailable",
+      "Too many deliveries to /webhook/stripe without ?platform= at once; retry later.",
+    );
+  }
   try {
-    payload = JSON.parse(rawBody);
-  } catch {
-    throw new ApiError("invalid_request", "The body is not valid JSON.");
-  }
-  if (typeof payload !== "object" || payload === null) {
-    throw new ApiError("invalid_request", "The payload is not a Stripe event.");
-  }
-  for (const platformId of await candidatePlatforms(deps.kv, payload as RawEvent)) {
-    const connection = await getStripeConnection(deps.kv, platformId);
-    if (!connection) continue;
-    let secret: string | null;
+    const body = await readBody();
+    let payload: unknown;
     try {
-      secret = await openWebhookSecret(deps.secrets, connection);
-    } catch (error) {
-      deps.log.log("error", "a platform's webhook secret does not decrypt", { platformId, error });
-      continue;
+      payload = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(body));
+    } catch {
+      throw new ApiError("invalid_request", "The body is not UTF-8 JSON.");
     }
-    if (!secret) continue;
-    let event: Stripe.Event;
-    try {
-      event = await verifyStripeEvent(rawBody, signature, secret);
-    } catch (error) {
-      if (error instanceof ApiError) continue;
-      throw error;
+    if (typeof payload !== "object" || payload === null || Array.isArray(payload)) {
+      throw new ApiError("invalid_request", "The payload is not a Stripe event.");
     }
-    const outcome = await handleEndUserEvent(deps, connection, event);
-    return { platformId, eventId: event.id, outcome };
+    for (const platformId of await candidatePlatforms(deps.kv, payload as RawEvent)) {
+      const connection = await getStripeConnection(deps.kv, platformId);
+      const secret = connection && await webhookSecretOf(deps, connection);
+      if (!connection || !secret || !hasValidSignature(body, header, secret)) continue;
+      const event = stripeEventOf(payload);
+      deps.log.log(
+        "warn",
+        "an old-style endpoint (/webhook/stripe without ?platform=) delivered an event; the platform's next sync re-points it",
+        { platformId, eventId: event.id, type: event.type },
+      );
+      return { connection, event };
+    }
+    throw new ApiError("invalid_request", UNVERIFIED);
+  } finally {
+    legacyLookups.release();
   }
-  throw new ApiError("invalid_request", UNVERIFIED);
+}
+
+/** The platform's webhook secret; `null` before its first sync or when it does not decrypt. */
+async function webhookSecretOf(
+  deps: WebhookDeps,
+  connection: StripeConnection,
+): Promise<string | null> {
+  try {
+    return await openWebhookSecret(deps.secrets, connection);
+  } catch (error) {
+    deps.log.log("error", "a platform's webhook secret does not decrypt", {
+      platformId: connection.platformId,
+      error,
+    });
+    return null;
+  }
 }
 
 /** The unverified payload, as far as identification reads it. */
@@ -125,6 +248,9 @@ async function platformOfAccount(kv: Deno.Kv, accountId: string): Promise<string
 /**
  * Acts on one verified event of a platform. Each handled type re-fetches what it names from the
  * platform's Stripe, so the stored state is Stripe's current one whatever the order of events.
+ * Events we cannot use are acknowledged and marked (`ignored`, or Stripe's reason when it would
+ * not give us the object: `unknown_subscription`, `unknown_checkout_session`, `forbidden`), so a
+ * redelivery is a `duplicate`; Stripe failures a retry can cure throw 503 (see `refetch`).
  */
 export async function handleEndUserEvent(
   deps: WebhookDeps,
@@ -135,48 +261,82 @@ export async function handleEndUserEvent(
   const platformId = connection.platformId;
   // Cheap first: a duplicate delivery costs one read, no Stripe call.
   if (await isEventProcessed(deps.kv, platformId, event.id)) return "duplicate";
-  const stripe = deps.stripeFor(await openSecretKey(deps.secrets, connection));
-  const object = event.data.object as unknown as Record<string, unknown>;
   const ref = { id: event.id, type: event.type, created: event.created };
-  const ignore = async () =>
+  // Why Stripe would not hand over what the event names, when it would not (the first reason).
+  let refusal: { outcome: EndUserEventOutcome; message: string } | null = null;
+  const acknowledged = (outcome: EndUserEventOutcome, why: string) => {
+    const final = refusal?.outcome ?? outcome;
+    deps.log.log("info", "a Stripe event we cannot use was acknowledged", {
+      platformId,
+      eventId: event.id,
+      type: event.type,
+      outcome: final,
+      reason: refusal?.message ?? why,
+    });
+    return final;
+  };
+  const ignore = async (why: string) =>
     await markEventProcessed(deps.kv, platformId, event.id, deps.now())
-      ? "ignored" as const
+      ? acknowledged("ignored", why)
       : "duplicate" as const;
+
+  const object = eventObject(event);
+  if (!object) return await ignore("data.object is not an object");
+  const stripe = deps.stripeFor(await openSecretKey(deps.secrets, connection));
+  const retrieve = async <T>(
+    missing: EndUserEventOutcome,
+    call: () => Promise<T>,
+  ): Promise<T | null> => {
+    const got = await refetch(call);
+    if (got.ok) return got.value;
+    refusal ??= { outcome: got.reason === "missing" ? missing : "forbidden", message: got.message };
+    return null;
+  };
+  const retrieveSubscription = (id: string) =>
+    retrieve("unknown_subscription", () => stripe.subscriptions.retrieve(id));
 
   let userId: string | null;
   let subscriptionId: string | null;
   let customerId: string | null = null;
   if (event.type === "checkout.session.completed") {
+    const sessionId = idOf(object.id);
+    if (!sessionId) return await ignore("the session has no id");
     // Re-fetched: the session's customer and subscription must come from this platform's Stripe.
-    const session = await fetchOrNull(() => stripe.checkout.sessions.retrieve(String(object.id)));
-    if (!session || session.mode !== "subscription") return await ignore();
+    const session = await retrieve(
+      "unknown_checkout_session",
+      () => stripe.checkout.sessions.retrieve(sessionId),
+    );
+    if (!session) return await ignore("the session is not in this platform's Stripe");
+    if (session.mode !== "subscription") return await ignore("not a subscription checkout");
     const meta = metadataOf(session as unknown as Record<string, unknown>);
-    if (meta.platformId !== undefined && meta.platformId !== platformId) return await ignore();
+    if (meta.platformId !== undefined && meta.platformId !== platformId) {
+      return await ignore("the session belongs to another platform");
+    }
     customerId = idOf(session.customer);
     subscriptionId = idOf(session.subscription);
-    userId = meta.userId ?? session.client_reference_id ??
+    userId = meta.userId ?? validUserId(session.client_reference_id) ??
       await ownerIn(deps.kv, platformId, customerId);
   } else {
     subscriptionId = event.type.startsWith("customer.subscription.")
-      ? String(object.id)
+      ? idOf(object.id)
       : invoiceSubscription(object);
-    if (!subscriptionId) return await ignore();
+    if (!subscriptionId) return await ignore("the event names no subscription");
     const meta = metadataOf(object);
     userId = meta.platformId === undefined || meta.platformId === platformId
       ? meta.userId ?? null
       : null;
     if (!userId) {
       // No usable metadata in the payload: the subscription itself, or its customer, says who.
-      const subscription = await fetchOrNull(() => stripe.subscriptions.retrieve(subscriptionId!));
-      if (!subscription) return await ignore();
+      const subscription = await retrieveSubscription(subscriptionId);
+      if (!subscription) return await ignore("the subscription is not in this platform's Stripe");
       const subMeta = metadataOf(subscription as unknown as Record<string, unknown>);
       if (subMeta.platformId !== undefined && subMeta.platformId !== platformId) {
-        return await ignore();
+        return await ignore("the subscription belongs to another platform");
       }
       userId = subMeta.userId ?? await ownerIn(deps.kv, platformId, idOf(subscription.customer));
     }
   }
-  if (!userId) return await ignore();
+  if (!userId) return await ignore("no end-user of this platform");
 
   const tiers = (await getTiers(deps.kv, platformId))?.tiers ?? [];
   const user = userId;
@@ -187,7 +347,7 @@ export async function handleEndUserEvent(
     customerId,
     fetchState: async () => {
       if (!subscriptionId) return null;
-      const subscription = await fetchOrNull(() => stripe.subscriptions.retrieve(subscriptionId!));
+      const subscription = await retrieveSubscription(subscriptionId);
       if (!subscription) return null;
       const meta = metadataOf(subscription as unknown as Record<string, unknown>);
       if (meta.platformId !== undefined && meta.platformId !== platformId) return null;
@@ -203,6 +363,7 @@ export async function handleEndUserEvent(
       type: event.type,
     });
   }
+  if (outcome === "ignored") return acknowledged("ignored", "nothing of this end-user to change");
   return outcome;
 }
 
@@ -273,11 +434,16 @@ function metadataOf(object: Record<string, unknown>): { platformId?: string; use
     if (typeof platformId === "string" || typeof userId === "string") {
       return {
         platformId: typeof platformId === "string" ? platformId : undefined,
-        userId: typeof userId === "string" ? userId : undefined,
+        userId: validUserId(userId) ?? undefined,
       };
     }
   }
   return {};
+}
+
+/** `value` when it can be an end-user id of ours (what `X-User-Id` accepts), else `null`. */
+function validUserId(value: unknown): string | null {
+  return UserIdSchema.safeParse(value).success ? value as string : null;
 }
 
 /** The end-user of a customer, only within `platformId`. */
@@ -293,33 +459,7 @@ async function ownerIn(
 
 /** An expandable Stripe field's id. */
 function idOf(value: unknown): string | null {
-  if (typeof value === "string") return value;
-  if (
-    typeof value === "object" && value !== null &&
-    typeof (value as { id?: unknown }).id === "string"
-  ) {
-    return (value as { id: string }).id;
-  }
-  return null;
-}
-
-/**
- * Runs a retrieval in the founder's Stripe: `null` when the object does not exist there (an event
- * naming another account's object); 503 when Stripe cannot be reached or refuses us, so that Stripe
- * retries the delivery later.
- */
-async function fetchOrNull<T>(call: () => Promise<T>): Promise<T | null> {
-  try {
-    return await call();
-  } catch (error) {
-    const e = error as { code?: unknown; statusCode?: unknown; type?: unknown; message?: unknown };
-    if (e?.code === "resource_missing" || e?.statusCode === 404) return null;
-    if (typeof e?.type === "string" && e.type.startsWith("Stripe")) {
-      throw new ApiError(
-        "unavailable",
-        `The founder's Stripe did not answer: ${String(e.message)}`,
-      );
-    }
-    throw error;
-  }
+  const id = typeof value === "object" && value !== null ? (value as { id?: unknown }).id : value;
+  // Stripe's ids are short; a long one is not Stripe's, and would not fit a KV key.
+  return typeof id === "string" && id.length > 0 && id.length <= MAX_ID ? id : null;
 }

@@ -20,6 +20,17 @@ export function isHandledEvent(type: string): boolean {
   return (HANDLED_EVENT_TYPES as readonly string[]).includes(type);
 }
 
+/**
+ * The event's `data.object` when it is a JSON object; `null` otherwise (null, a string, an array):
+ * a correctly signed event we cannot use, which the webhooks acknowledge as `ignored`.
+ */
+export function eventObject(event: Pick<Stripe.Event, "data">): Record<string, unknown> | null {
+  const object: unknown = event.data?.object;
+  return typeof object === "object" && object !== null && !Array.isArray(object)
+    ? object as Record<string, unknown>
+    : null;
+}
+
 /** Stripe's subscription statuses (what its API answers today). */
 export const SUBSCRIPTION_STATUSES = [
   "incomplete",

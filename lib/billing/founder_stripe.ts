@@ -1,7 +1,8 @@
 /**
  * A founder's own Stripe account: connecting it (the key checked by a real call, then sealed) and
  * syncing the platform's paid tiers into it (a product and a monthly price per tier, and one
- * webhook endpoint at `PUBLIC_URL/webhook/stripe`), without duplicates on a second run.
+ * webhook endpoint at `PUBLIC_URL/webhook/stripe?platform=<platformId>`), without duplicates on a
+ * second run.
  */
 import { createHash } from "node:crypto";
 import type Stripe from "stripe";
@@ -29,9 +30,14 @@ type FounderStripeDeps = Pick<
 /** Currency of the prices sync creates. */
 export const SYNC_CURRENCY = "usd";
 
-/** The URL every founder's Stripe account sends its events to. */
-export function founderWebhookUrl(publicUrl: string): string {
-  return `${publicUrl}/webhook/stripe`;
+/**
+ * The URL a founder's Stripe account sends its events to: one route for every platform, naming
+ * the platform so the body is verified with its secret before anything parses it. Endpoints made
+ * before the URL carried `?platform=` are re-pointed by the platform's next sync (same endpoint,
+ * same secret: Stripe keeps the secret when only the URL changes).
+ */
+export function founderWebhookUrl(publicUrl: string, platformId: string): string {
+  return `${publicUrl}/webhook/stripe?platform=${encodeURIComponent(platformId)}`;
 }
 
 /**
@@ -213,7 +219,7 @@ async function syncWebhook(
   stripe: Stripe,
   connection: StripeConnection,
 ): Promise<{ id: string; url: string }> {
-  const url = founderWebhookUrl(deps.config.publicUrl);
+  const url = founderWebhookUrl(deps.config.publicUrl, connection.platformId);
   const current = await getStripeConnection(deps.kv, connection.platformId);
   const stored = current?.webhook;
   if (stored) {

@@ -10,7 +10,7 @@
 import type Stripe from "stripe";
 import type { Deps } from "../define.ts";
 import { ApiError } from "../errors.ts";
-import { isHandledEvent } from "./events.ts";
+import { eventObject, isHandledEvent } from "./events.ts";
 import {
   applySubscriptionSnapshot,
   founderOfCustomer,
@@ -20,6 +20,7 @@ import {
   type SubscriptionStatus,
 } from "../kv/founder_subscriptions.ts";
 import { isEventProcessed, markEventProcessed, PLATFORM_SCOPE } from "../kv/stripe_events.ts";
+import { refetch, type Refetched } from "./stripe_refetch.ts";
 
 type BillingDeps = Pick<Deps, "kv" | "config" | "stripeFor" | "now" | "log">;
 
@@ -127,12 +128,20 @@ function isStripeError(error: unknown): error is { type: string; message: string
     String((error as { type: string }).type).startsWith("Stripe");
 }
 
-export type PlatformEventOutcome = "applied" | "stale" | "duplicate" | "ignored";
+export type PlatformEventOutcome =
+  | "applied"
+  | "stale"
+  | "duplicate"
+  | "ignored"
+  | "unknown_subscription"
+  | "forbidden";
 
 /**
  * Acts on one verified event of dream-api's own Stripe account.
- * Unknown types and events about no known founder are acknowledged (`ignored`); a failure to
- * reach Stripe throws (the webhook answers 5xx and Stripe retries).
+ * Unknown types, events about no known founder and events whose object is not an object are
+ * acknowledged (`ignored`); so is a subscription our Stripe does not know (`unknown_subscription`)
+ * or will not show our key (`forbidden`), since a retry cannot help; those are marked and logged
+ * once. A failure a retry can cure throws 503 `unavailable` (Stripe retries; see `refetch`).
  */
 export async function handlePlatformEvent(
   deps: BillingDeps,
@@ -140,13 +149,33 @@ export async function handlePlatformEvent(
 ): Promise<PlatformEventOutcome> {
   if (!isHandledEvent(event.type)) return "ignored";
   if (await isEventProcessed(deps.kv, PLATFORM_SCOPE, event.id)) return "duplicate";
+  const acknowledge = async (
+    outcome: PlatformEventOutcome,
+    reason: string,
+  ): Promise<PlatformEventOutcome> => {
+    if (!await markEventProcessed(deps.kv, PLATFORM_SCOPE, event.id, deps.now())) {
+      return "duplicate";
+    }
+    deps.log.log("info", "a Stripe event we cannot use was acknowledged", {
+      eventId: event.id,
+      type: event.type,
+      outcome,
+      reason,
+    });
+    return outcome;
+  };
 
+  if (!eventObject(event)) return await acknowledge("ignored", "data.object is not an object");
   const target = await subscriptionTarget(deps, event);
-  if (!target) {
-    const fresh = await markEventProcessed(deps.kv, PLATFORM_SCOPE, event.id, deps.now());
-    return fresh ? "ignored" : "duplicate";
+  if (!target) return await acknowledge("ignored", "the event is about no founder we know");
+  const current = await currentSnapshot(deps, event, target.subscriptionId, target.fallback);
+  if (!current.ok) {
+    return await acknowledge(
+      current.reason === "missing" ? "unknown_subscription" : "forbidden",
+      current.message,
+    );
   }
-  const snapshot = await currentSnapshot(deps, event, target.subscriptionId, target.fallback);
+  const snapshot = current.value;
   const outcome = await applySubscriptionSnapshot(deps.kv, target.userId, snapshot, deps.now());
   deps.log.log("info", "founder subscription event", {
     event: event.id,
@@ -169,20 +198,24 @@ async function subscriptionTarget(deps: BillingDeps, event: Stripe.Event): Promi
   switch (event.type) {
     case "checkout.session.completed": {
       const session = event.data.object;
-      if (session.mode !== "subscription" || !session.subscription) return null;
-      const userId = session.client_reference_id ?? session.metadata?.userId ??
+      const subscriptionId = idOf(session.subscription);
+      if (session.mode !== "subscription" || !subscriptionId) return null;
+      const userId = founderId(session.client_reference_id) ??
+        founderId(session.metadata?.userId) ??
         await founderOfCustomer(deps.kv, idOf(session.customer) ?? "");
       if (!userId) return null;
-      return { userId, subscriptionId: idOf(session.subscription)!, fallback: null };
+      return { userId, subscriptionId, fallback: null };
     }
     case "customer.subscription.created":
     case "customer.subscription.updated":
     case "customer.subscription.deleted": {
       const subscription = event.data.object;
-      const userId = subscription.metadata?.userId ||
+      const subscriptionId = idOf(subscription.id);
+      if (!subscriptionId) return null;
+      const userId = founderId(subscription.metadata?.userId) ??
         await founderOfCustomer(deps.kv, idOf(subscription.customer) ?? "");
       if (!userId) return null;
-      return { userId, subscriptionId: subscription.id, fallback: subscription };
+      return { userId, subscriptionId, fallback: subscription };
     }
     case "invoice.paid":
     case "invoice.payment_failed": {
@@ -190,7 +223,7 @@ async function subscriptionTarget(deps: BillingDeps, event: Stripe.Event): Promi
       const subscriptionId = idOf(invoice.subscription) ??
         idOf(invoice.parent?.subscription_details?.subscription);
       if (!subscriptionId) return null;
-      const userId = invoice.parent?.subscription_details?.metadata?.userId ||
+      const userId = founderId(invoice.parent?.subscription_details?.metadata?.userId) ??
         await founderOfCustomer(deps.kv, idOf(invoice.customer) ?? "");
       if (!userId) return null;
       return { userId, subscriptionId, fallback: null };
@@ -200,37 +233,45 @@ async function subscriptionTarget(deps: BillingDeps, event: Stripe.Event): Promi
   }
 }
 
+/**
+ * What Stripe says of the subscription now; when it no longer has it, what a subscription event
+ * carried is the last word. Missing (with nothing to fall back on) or forbidden come back as values.
+ */
 async function currentSnapshot(
   deps: BillingDeps,
   event: Stripe.Event,
   subscriptionId: string,
   fallback: Stripe.Subscription | null,
-): Promise<SubscriptionSnapshot> {
+): Promise<Refetched<SubscriptionSnapshot>> {
   const { stripe } = ownStripe(deps);
+  const got = await refetch(() => stripe.subscriptions.retrieve(subscriptionId));
   let subscription: Stripe.Subscription;
-  try {
-    subscription = await stripe.subscriptions.retrieve(subscriptionId);
-  } catch (error) {
-    const missing = isStripeError(error) && error.code === "resource_missing";
-    if (!missing || !fallback) throw stripeFailure(error);
-    // Gone from Stripe: what the event carried is the last word.
-    subscription = fallback;
-  }
+  if (got.ok) subscription = got.value;
+  else if (got.reason === "missing" && fallback) subscription = fallback;
+  else return got;
   return {
-    subscriptionId: subscription.id,
-    customerId: idOf(subscription.customer),
-    status: subscription.status as Exclude<SubscriptionStatus, "none">,
-    created: subscription.created,
-    eventId: event.id,
-    eventCreated: event.created,
+    ok: true,
+    value: {
+      subscriptionId: subscription.id,
+      customerId: idOf(subscription.customer),
+      status: subscription.status as Exclude<SubscriptionStatus, "none">,
+      created: subscription.created,
+      eventId: event.id,
+      eventCreated: event.created,
+    },
   };
 }
 
+/** A founder's (Clerk) user id from an event's metadata, when it can be one. */
+function founderId(value: unknown): string | null {
+  return typeof value === "string" && value.length > 0 && value.length <= MAX_ID ? value : null;
+}
+
+/** Longest id taken from an event: Stripe's and Clerk's are far shorter, and ids go into KV keys. */
+const MAX_ID = 255;
+
 /** The id of an expandable Stripe field (an id string or an object with `id`). */
 function idOf(value: unknown): string | null {
-  if (typeof value === "string" && value !== "") return value;
-  if (value && typeof value === "object" && typeof (value as { id?: unknown }).id === "string") {
-    return (value as { id: string }).id;
-  }
-  return null;
+  const id = value && typeof value === "object" ? (value as { id?: unknown }).id : value;
+  return typeof id === "string" && id !== "" && id.length <= MAX_ID ? id : null;
 }

@@ -183,6 +183,8 @@ export const StripeSyncResponseSchema = z.object({
   }),
   webhook: z.object({
     id: z.string().meta({ examples: ["we_1Nv0FGQ9RKHgCVdK"] }),
-    url: z.url().meta({ examples: ["https://dream-api.example/webhook/stripe"] }),
+    url: z.url().meta({
+      examples: ["https://dream-api.example/webhook/stripe?platform=plt_8f3k2m9q"],
+    }),
   }),
 });

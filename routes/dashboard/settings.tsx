@@ -18,6 +18,7 @@ import {
   SubscriptionBadge,
 } from "../../lib/ui/components.tsx";
 import { founderView } from "../../lib/ui/dashboard.tsx";
+import { founderWebhookUrl } from "../../lib/billing/founder_stripe.ts";
 import { Island } from "../../lib/ui/island.tsx";
 import { Shell } from "../../lib/ui/layout.tsx";
 import { renderPage } from "../../lib/ui/render.tsx";
@@ -33,20 +34,26 @@ function localStripeUrl(config: Config): string | undefined {
 export const GET = define.handler(async (c) => {
   const view = await founderView(c);
   const { config } = c.get("deps");
+  const webhookUrl = view.platform
+    ? founderWebhookUrl(config.publicUrl, view.platform.platformId)
+    : `${config.publicUrl}/webhook/stripe`;
   return renderPage(
     c,
     <SettingsPage
       view={view}
-      baseUrl={config.publicUrl}
+      webhookUrl={webhookUrl}
       localStripeUrl={localStripeUrl(config)}
     />,
   );
 });
 
 export function SettingsPage(
-  { view, baseUrl, localStripeUrl }: { view: MeBody; baseUrl: string; localStripeUrl?: string },
+  { view, webhookUrl, localStripeUrl }: {
+    view: MeBody;
+    webhookUrl: string;
+    localStripeUrl?: string;
+  },
 ) {
-  const webhookUrl = `${baseUrl}/webhook/stripe`;
   const platform = view.platform;
   const paidTiers = platform?.tiers.filter((t) => t.price > 0) ?? [];
   return (

@@ -1,10 +1,10 @@
 /**
  * POST /webhook/platform — events of dream-api's own Stripe account (founders paying dream-api).
- * The raw body is verified with STRIPE_WEBHOOK_SECRET (Stripe's v1 signature, 300 s tolerance,
- * SubtleCrypto); a bad or missing signature is 400 and changes nothing.
+ * The `Stripe-Signature` header is checked first (form, ±300 s), then the raw body is verified with
+ * STRIPE_WEBHOOK_SECRET, and only then parsed; a bad or missing signature is 400 and changes nothing.
  */
 import { handlePlatformEvent } from "../../lib/billing/platform_subscription.ts";
-import { verifyStripeEvent } from "../../lib/billing/webhook_signature.ts";
+import { parseSignatureHeader, verifyStripeEvent } from "../../lib/billing/webhook_signature.ts";
 import { define } from "../../lib/define.ts";
 import { ApiError } from "../../lib/errors.ts";
 
@@ -14,11 +14,9 @@ export const POST = define.handler(async (c) => {
   if (!secret) {
     throw new ApiError("unavailable", "This server has no STRIPE_WEBHOOK_SECRET configured.");
   }
-  const event = await verifyStripeEvent(
-    await c.req.text(),
-    c.req.header("stripe-signature"),
-    secret,
-  );
+  const header = parseSignatureHeader(c.req.header("stripe-signature"));
+  const body = new Uint8Array(await c.req.arrayBuffer());
+  const event = verifyStripeEvent(body, header, secret);
   const outcome = await handlePlatformEvent(deps, event);
   return c.json({ received: true, outcome });
 });

@@ -1,16 +1,27 @@
 /**
- * POST /webhook/stripe — events from every founder's Stripe account. The raw body is verified
- * with the webhook secret of the platform it names (400 and no change otherwise); verified events
- * are acknowledged with 200, also the types we do not act on (Stripe disables failing endpoints).
+ * POST /webhook/stripe?platform=<platformId> — events from every founder's Stripe account, at one
+ * route. The endpoint sync creates names its platform, so the raw body is verified with that
+ * platform's webhook secret before anything parses it (400 and no change otherwise). Without
+ * `?platform=` (endpoints created before it), a bounded fallback finds the platform. Verified
+ * events are acknowledged with 200, also those we do not act on (Stripe disables failing endpoints).
  */
+import { z } from "zod";
 import { receiveEndUserEvent } from "../../lib/billing/end_user_webhook.ts";
 import { define } from "../../lib/define.ts";
+import { readQuery } from "../../lib/http/query.ts";
+
+const WebhookQuery = z.object({
+  platform: z.string()
+    .regex(/^[A-Za-z0-9_-]{1,128}$/, "must be a platform id (letters, digits, _ and -)")
+    .optional(),
+});
 
 export const POST = define.handler(async (c) => {
-  const { outcome } = await receiveEndUserEvent(
-    c.get("deps"),
-    await c.req.text(),
-    c.req.header("stripe-signature"),
-  );
+  const { platform } = readQuery(c, WebhookQuery);
+  const { outcome } = await receiveEndUserEvent(c.get("deps"), {
+    platformId: platform,
+    signature: c.req.header("stripe-signature"),
+    body: async () => new Uint8Array(await c.req.arrayBuffer()),
+  });
   return c.json({ received: true, outcome });
 });

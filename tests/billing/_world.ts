@@ -58,12 +58,18 @@ export interface World extends AsyncDisposable {
     body?: unknown,
     headers?: Record<string, string>,
   ): Promise<Answer & { headers: Headers }>;
-  /** Posts `payload` to /webhook/stripe signed with `secret` (Stripe's own test-header helper). */
+  /**
+   * Posts `payload` to /webhook/stripe signed with `secret` (Stripe's own test-header helper); to
+   * `/webhook/stripe?platform=<platformId>` (what sync's endpoints use) when `platformId` is given,
+   * else to the old-style URL without it.
+   */
   deliver(
     payload: string,
     secret: string,
-    options?: { timestamp?: number },
-  ): Promise<Answer>;
+    options?: { timestamp?: number; platformId?: string },
+  ): Promise<Answer & { headers: Headers }>;
+  /** Runs the founder's `POST /dashboard/api/stripe/sync` again; its JSON answer. */
+  sync(founder: Founder): Promise<{ webhook: { id: string; url: string } }>;
 }
 
 /** Starts the local Stripe and the app (real time for Stripe; the app's clock for usage periods). */
@@ -101,7 +107,7 @@ export async function startWorld(): Promise<World> {
       await dashboard(token, "PUT", "/tiers", { tiers });
       await dashboard(token, "POST", "/stripe", { secretKey: stripeKey });
       const synced = await dashboard(token, "POST", "/stripe/sync");
-      assert.equal(synced.webhook.url, `${url}/webhook/stripe`);
+      assert.equal(synced.webhook.url, `${url}/webhook/stripe?platform=${platformId}`);
       const connection = await getStripeConnection(t.kv, platformId);
       const webhookSecret = await openWebhookSecret(t.deps.secrets, connection!);
       assert.ok(webhookSecret);
@@ -135,12 +141,18 @@ export async function startWorld(): Promise<World> {
         cryptoProvider: webhookCrypto,
         ...(options.timestamp !== undefined && { timestamp: options.timestamp }),
       });
-      const res = await fetch(`${url}/webhook/stripe`, {
+      const query = options.platformId === undefined
+        ? ""
+        : `?platform=${encodeURIComponent(options.platformId)}`;
+      const res = await fetch(`${url}/webhook/stripe${query}`, {
         method: "POST",
         headers: { "content-type": "application/json", "stripe-signature": signature },
         body: payload,
       });
-      return await json(res);
+      return { ...await json(res), headers: res.headers };
+    },
+    async sync(founder) {
+      return await dashboard(await t.signIn(founder.userId), "POST", "/stripe/sync");
     },
     async [Symbol.asyncDispose]() {
       await server.shutdown();

@@ -110,7 +110,10 @@ Deno.test("sync makes a product and a monthly price per paid tier and the webhoo
   );
   const first = await call("POST", "/dashboard/api/stripe/sync");
   assert.equal(first.status, 200, first.text);
-  assert.equal(first.body.webhook.url, "http://localhost:8000/webhook/stripe");
+  assert.equal(
+    first.body.webhook.url,
+    `http://localhost:8000/webhook/stripe?platform=${platformId}`,
+  );
   assert.match(first.body.webhook.id, /^we_/);
   const byId = Object.fromEntries(
     first.body.tiers.map((t: { id: string; stripePriceId?: string }) => [t.id, t.stripePriceId]),
@@ -128,7 +131,7 @@ Deno.test("sync makes a product and a monthly price per paid tier and the webhoo
   assert.equal((await stripe.products.retrieve(pro.product as string)).name, "Pro");
 
   const endpoint = await stripe.webhookEndpoints.retrieve(first.body.webhook.id);
-  assert.equal(endpoint.url, "http://localhost:8000/webhook/stripe");
+  assert.equal(endpoint.url, `http://localhost:8000/webhook/stripe?platform=${platformId}`);
   assert.deepEqual([...endpoint.enabled_events].sort(), [
     "checkout.session.completed",
     "customer.subscription.created",

@@ -305,3 +305,56 @@ Deno.test("checkout sessions validate their parameters as Stripe does", () =>
     );
     assert.equal(badUrl.param, "success_url");
   }));
+
+Deno.test("an endpoint's url is updated in place (POST /v1/webhook_endpoints/:id url=…): same id, same secret, deliveries follow", async () => {
+  const received: string[] = [];
+  await using server = await startLocalStripe({
+    fetch: (input) => {
+      received.push(String(input));
+      return Promise.resolve(new Response("{}", { status: 200 }));
+    },
+  });
+  const stripe = createStripeFactory({ apiUrl: server.url })(KEY_A);
+  const endpoint = await stripe.webhookEndpoints.create({
+    url: "http://127.0.0.1:9/webhook/stripe",
+    enabled_events: ["customer.created"],
+  });
+  const updated = await stripe.webhookEndpoints.update(endpoint.id, {
+    url: "http://127.0.0.1:9/webhook/stripe?platform=plt_a",
+  });
+  assert.equal(updated.id, endpoint.id);
+  assert.equal(updated.url, "http://127.0.0.1:9/webhook/stripe?platform=plt_a");
+  const { deliveries } = await server.sendEvent({
+    secretKey: KEY_A,
+    type: "customer.created",
+    object: { id: "cus_1", object: "customer" },
+  });
+  assert.deepEqual(received, ["http://127.0.0.1:9/webhook/stripe?platform=plt_a"]);
+  assert.equal(deliveries[0].url, "http://127.0.0.1:9/webhook/stripe?platform=plt_a");
+  // Stripe keeps the signing secret across updates: the delivery is signed with the first one.
+  const stored = server.store.accounts[accountIdFor(KEY_A)].objects[endpoint.id];
+  assert.equal(stored.secret, endpoint.secret);
+});
+
+Deno.test("injected faults answer Stripe's error for 5xx, 429, 403 and 404 until cleared, and the SDK raises Stripe's classes", async () => {
+  await using server = await startLocalStripe();
+  const stripe = createStripeFactory({ apiUrl: server.url })(KEY_A);
+  const customer = await stripe.customers.create({ email: "f@example.com" });
+  const cases: [number, string, string | undefined][] = [
+    [500, "StripeAPIError", undefined],
+    [429, "StripeRateLimitError", "rate_limit"],
+    [403, "StripePermissionError", undefined],
+    [404, "StripeInvalidRequestError", "resource_missing"],
+  ];
+  for (const [status, type, code] of cases) {
+    await server.injectFault({ path: "/v1/customers/", method: "GET", status });
+    const error = await refusal(() => stripe.customers.retrieve(customer.id));
+    assert.equal(error.statusCode, status);
+    assert.equal(error.type, type);
+    assert.equal(error.code, code);
+    // Other paths and methods are untouched.
+    assert.equal((await stripe.customers.update(customer.id, { name: "F" })).id, customer.id);
+    await server.clearFaults();
+  }
+  assert.equal((await stripe.customers.retrieve(customer.id)).id, customer.id);
+});
