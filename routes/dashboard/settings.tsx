@@ -41,6 +41,7 @@ export const GET = define.handler(async (c) => {
     c,
     <SettingsPage
       view={view}
+      baseUrl={config.publicUrl}
       webhookUrl={webhookUrl}
       localStripeUrl={localStripeUrl(config)}
     />,
@@ -48,8 +49,9 @@ export const GET = define.handler(async (c) => {
 });
 
 export function SettingsPage(
-  { view, webhookUrl, localStripeUrl }: {
+  { view, baseUrl, webhookUrl, localStripeUrl }: {
     view: MeBody;
+    baseUrl: string;
     webhookUrl: string;
     localStripeUrl?: string;
   },
