@@ -45,3 +45,9 @@ export function statusHistogram(statuses: Iterable<number | string>): string {
   return [...counts].sort(([a], [b]) => a.localeCompare(b)).map(([s, n]) => `${s}×${n}`)
     .join(" ") || "(none)";
 }
+
+/** Long runs of one character (a huge header or path in a log line) shortened to `a×8000`; no colours. */
+export function squeeze(text: string): string {
+  const ansi = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, "g");
+  return text.replace(/(.)\1{59,}/g, (run, c) => `${c}×${run.length}`).replace(ansi, "");
+}

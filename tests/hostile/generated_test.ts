@@ -21,7 +21,14 @@ import { devUserId } from "../../lib/founders/session.ts";
 import { payFounder, seedPlatform, testApp } from "../_helpers/app.ts";
 import { type RawAnswer, rawRequest } from "../_helpers/raw_http.ts";
 import { startServer } from "../_helpers/server.ts";
-import { peakRssKiB, startV8Flags, statusHistogram, tempDir, UNLIMITED } from "./_support.ts";
+import {
+  peakRssKiB,
+  squeeze,
+  startV8Flags,
+  statusHistogram,
+  tempDir,
+  UNLIMITED,
+} from "./_support.ts";
 
 // ---------------------------------------------------------------- seeded randomness
 
@@ -287,12 +294,6 @@ function describeBytes(b: Uint8Array | undefined, max = 120): string {
   if (!b) return "(none)";
   const text = utf8.decode(b.subarray(0, max));
   return `${b.byteLength} B ${JSON.stringify(text)}${b.byteLength > max ? "…" : ""}`;
-}
-
-/** Long runs of one character (a huge header or path in a log line) shortened to `a×8000`. */
-function squeeze(text: string): string {
-  const ansi = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, "g");
-  return text.replace(/(.)\1{59,}/g, (run, c) => `${c}×${run.length}`).replace(ansi, "");
 }
 
 function describeSpec(s: Spec): string {
