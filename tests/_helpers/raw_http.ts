@@ -35,6 +35,11 @@ export interface RawRequest {
   halfClose?: boolean;
   /** Bound on the whole exchange (default 5 s). */
   timeoutMs?: number;
+  /**
+   * Write all but the last byte, then wait for `hold` before writing it: lines many requests up
+   * to complete at the same instant (and `written` tells when this one is lined up).
+   */
+  hold?: { release: Promise<unknown>; written?: () => void };
 }
 
 const encoder = new TextEncoder();
@@ -168,7 +173,13 @@ export async function rawRequest(origin: string, req: RawRequest): Promise<RawAn
     const bytes = encodeRequest(url.host, req);
     // Write in pieces: a server may answer (and close) before it has read a long body.
     try {
-      for (let at = 0; at < bytes.byteLength;) at += await conn.write(bytes.subarray(at));
+      const held = req.hold ? bytes.byteLength - 1 : bytes.byteLength;
+      for (let at = 0; at < held;) at += await conn.write(bytes.subarray(at, held));
+      if (req.hold) {
+        req.hold.written?.();
+        await req.hold.release;
+        await conn.write(bytes.subarray(held));
+      }
       if (req.halfClose) await conn.closeWrite();
     } catch { /* the server stopped reading; its answer may still be there */ }
     const chunk = new Uint8Array(64 * 1024);
