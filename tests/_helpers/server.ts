@@ -13,10 +13,17 @@ export interface RunningServer extends AsyncDisposable {
   stop(signal?: Deno.Signal): Promise<number>;
 }
 
-/** Runs `deno run -A main.ts` with `APP_ENV=test`, `PORT=0` and `env`; resolves once it listens. */
-export async function startServer(env: Record<string, string>): Promise<RunningServer> {
+/**
+ * Runs `deno run -A main.ts` with `APP_ENV=test`, `PORT=0` and `env`; resolves once it listens.
+ * `v8Flags` as `deno task start` passes them (e.g. its heap cap), to test the process as deployed.
+ */
+export async function startServer(
+  env: Record<string, string>,
+  options: { v8Flags?: string } = {},
+): Promise<RunningServer> {
+  const flags = options.v8Flags ? [`--v8-flags=${options.v8Flags}`] : [];
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN],
+    args: ["run", "-A", ...flags, MAIN],
     env: { APP_ENV: "test", PORT: "0", ...env },
     stdout: "null",
     stderr: "piped",
