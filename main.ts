@@ -8,6 +8,7 @@ import { TenantCache } from "./lib/auth/tenant_cache.ts";
 import { EndUserPlanCache } from "./lib/billing/end_user_plans.ts";
 import { createStripeFactory } from "./lib/billing/stripe_client.ts";
 import { createSecretBox, loadOrCreateDevEncryptionKey } from "./lib/crypto/secrets.ts";
+import { bodyBudgetFromHeap } from "./lib/http/body_budget.ts";
 import { openKv } from "./lib/kv/open.ts";
 import { createLogger } from "./lib/log.ts";
 import { UsageMeter } from "./lib/usage/meter.ts";
@@ -71,6 +72,8 @@ const app = createApp({
   secrets,
   usageSnapshots: new SnapshotCache({ kvPath: config.kvPath }),
   endUserPlans: new EndUserPlanCache(reads, { ttlMs: config.cacheTtlMs }),
+  // One per process: sized from this process's V8 heap limit (lib/http/body_budget.ts).
+  bodyBudget: bodyBudgetFromHeap(),
 });
 
 const server = Deno.serve({

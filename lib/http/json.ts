@@ -15,17 +15,22 @@ export function jsonResponse(
 }
 
 /**
- * The one envelope answer to anything thrown: an `ApiError` with its status and headers; anything
- * else is passed to `unexpected` (to be logged) and answered 500 without details.
+ * The one envelope answer to anything thrown, carrying the request's id: an `ApiError` with its
+ * status and headers; anything else is passed to `unexpected` (to be logged) and answered 500
+ * without details.
  */
-export function errorResponse(error: unknown, unexpected: (error: unknown) => void): Response {
+export function errorResponse(
+  error: unknown,
+  unexpected: (error: unknown) => void,
+  requestId: string,
+): Response {
   if (error instanceof ApiError) {
     return jsonResponse(
-      errorBody(error.code, error.message, error.details),
+      errorBody(error.code, error.message, error.details, requestId),
       error.status,
-      error.headers,
+      { ...error.headers },
     );
   }
   unexpected(error);
-  return jsonResponse(errorBody("internal", INTERNAL_MESSAGE), 500);
+  return jsonResponse(errorBody("internal", INTERNAL_MESSAGE, undefined, requestId), 500);
 }
