@@ -120,17 +120,15 @@ export function createApp(deps: Deps, options: { hotRoutes?: boolean } = {}): Ho
   mountRoute(app, "/dashboard/settings", settingsPage, page, paidPage);
 
   app.notFound((c) =>
-    wantsHtml(c)
-      ? notFoundPage(c)
-      : c.json(
-        errorBody(
-          "not_found",
-          `No route for ${c.req.method} ${c.req.path}.`,
-          undefined,
-          c.get("requestId"),
-        ),
-        404,
-      )
+    wantsHtml(c) ? notFoundPage(c) : c.json(
+      errorBody(
+        "not_found",
+        `No route for ${c.req.method} ${c.req.path}.`,
+        undefined,
+        c.get("requestId"),
+      ),
+      404,
+    )
   );
   app.onError((error, c) => {
     if (error instanceof HTTPException && error.status < 500) {

@@ -26,5 +26,9 @@ export const POST = define.tenant(async ({ req, caller, deps, text, requestId })
   if (result.ok) return jsonResponse(body, 200, headers);
   const message =
     `Usage limit reached: ${amount} more would exceed ${result.limit} for plan '${result.plan}' this period.`;
-  return jsonResponse({ ...body, ...errorBody("limit_exceeded", message, undefined, requestId) }, 429, headers);
+  return jsonResponse(
+    { ...body, ...errorBody("limit_exceeded", message, undefined, requestId) },
+    429,
+    headers,
+  );
 });
