@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { BodyBudget, bodyBudgetFromHeap } from "../../lib/http/body_budget.ts";
-import { json, seedPlatform, tenantHeaders, type TestApp, testApp } from "../_helpers/app.ts";
+import { json, seedPlatform, tenantHeaders, testApp } from "../_helpers/app.ts";
 
 const KiB = 1024;
 
@@ -44,7 +44,7 @@ async function until(done: () => boolean, what: string) {
   assert.ok(done(), what);
 }
 
-async function track(t: TestApp, url: string, apiKey: string, user: string) {
+async function track(url: string, apiKey: string, user: string) {
   return await json(
     await fetch(`${url}/api/data`, {
       method: "POST",
@@ -88,7 +88,7 @@ Deno.test("past the body budget a new body is refused at once with 503 and Retry
 
   // The tenant API draws on the reserve: its calls go on, concurrently, during the flood.
   const calls = await Promise.all(
-    Array.from({ length: 20 }, (_, i) => track(s.t, s.url, apiKey, `u${i % 4}`)),
+    Array.from({ length: 20 }, (_, i) => track(s.url, apiKey, `u${i % 4}`)),
   );
   for (const call of calls) assert.equal(call.status, 200, call.text);
   assert.equal(budget.used, 768 * KiB, "tenant bodies were given back");
@@ -97,7 +97,7 @@ Deno.test("past the body budget a new body is refused at once with 503 and Retry
   flood[0].conn.close();
   for (const f of flood.slice(1)) assert.match(await f.finish(), /^HTTP\/1\.1 [45]\d\d/);
   await until(() => budget.used === 0, `the budget returns to 0 (used ${budget.used})`);
-  const after = await track(s.t, s.url, apiKey, "u9");
+  const after = await track(s.url, apiKey, "u9");
   assert.equal(after.status, 200, after.text);
   const large = await fetch(`${s.url}/webhook/stripe`, {
     method: "POST",
