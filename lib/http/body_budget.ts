@@ -17,7 +17,12 @@
  * only the other three quarters, so a flood of them cannot starve the tenant API.
  *
  * The deadline: a body that has not fully arrived `timeoutMs` after its read began is cancelled
- * and answered 408, which also ends the connection (its remaining bytes can no longer be framed).
+ * and answered 408 with `Connection: close`, and its budget is given back. What
+ * `Deno.serve` 2.9 cannot do is close the socket itself: while a read of the body is pending
+ * in its Rust side, neither the cancel, nor `Connection: close`, nor a failing response body
+ * ends the connection; it ends when the client sends or hangs up. Nor does it time out request
+ * heads (hyper's header timeout needs a timer Deno does not set): a proxy in front must bound
+ * both (README, Security).
  * One interval timer per process checks the reads in flight, so a read costs a `Set` add and
  * delete, not a timer of its own (a `setTimeout`/`clearTimeout` pair costs ~1.6 µs).
  */
@@ -136,9 +141,11 @@ export function bodyBudgetExhausted(): ApiError {
 
 /** The 408 of a body that did not arrive in time. */
 export function bodyTimedOut(timeoutMs: number): ApiError {
+  const within = timeoutMs >= 1000 ? `${Math.round(timeoutMs / 1000)} s` : `${timeoutMs} ms`;
+  // The connection cannot carry another request: what is left of this body would be read as one.
   return new ApiError(
     "request_timeout",
-    `The request body did not arrive within ${Math.round(timeoutMs / 1000)} s.`,
+    `The request body did not arrive within ${within}.`,
     undefined,
     { Connection: "close" },
   );
