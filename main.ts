@@ -8,7 +8,8 @@ import { TenantCache } from "./lib/auth/tenant_cache.ts";
 import { EndUserPlanCache } from "./lib/billing/end_user_plans.ts";
 import { createStripeFactory } from "./lib/billing/stripe_client.ts";
 import { createSecretBox, loadOrCreateDevEncryptionKey } from "./lib/crypto/secrets.ts";
-import { openKv } from "./lib/kv/open.ts";
+import { bodyBudgetFromHeap } from "./lib/http/body_budget.ts";
+import { KvOpenError, openKv } from "./lib/kv/open.ts";
 import { createLogger } from "./lib/log.ts";
 import { portInUseMessage, startupMessage } from "./lib/startup.ts";
 import { UsageMeter } from "./lib/usage/meter.ts";
@@ -47,10 +48,17 @@ if (config.appEnv === "development" && !config.stripe.secretKey && !config.strip
   log.log("info", "local Stripe listening", { url: local.apiUrl });
 }
 
-const kv = await openKv(config.kvPath);
-// A second handle for the hot path's reads: a handle runs its operations in turn, so on a KV file
-// a read would wait behind a commit's fsync. (`:memory:` opened twice is two databases.)
-const reads = config.kvPath === ":memory:" ? kv : await openKv(config.kvPath);
+let kv: Deno.Kv, reads: Deno.Kv;
+try {
+  kv = await openKv(config.kvPath);
+  // A second handle for the hot path's reads: a handle runs its operations in turn, so on a KV
+  // file a read would wait behind a commit's fsync. (`:memory:` opened twice is two databases.)
+  reads = config.kvPath === ":memory:" ? kv : await openKv(config.kvPath);
+} catch (error) {
+  if (!(error instanceof KvOpenError)) throw error;
+  console.error(error.message);
+  Deno.exit(1);
+}
 // Usage analytics ride in the meter's own commits (no extra round trip on the hot path).
 const recorder = new UsageRecorder({ now: () => new Date() });
 const meter = new UsageMeter(kv, { ...recorder.meterOptions(), reads });
@@ -79,6 +87,8 @@ const app = createApp({
   secrets,
   usageSnapshots: new SnapshotCache({ kvPath: config.kvPath }),
   endUserPlans: new EndUserPlanCache(reads, { ttlMs: config.cacheTtlMs }),
+  // One per process: sized from this process's V8 heap limit (lib/http/body_budget.ts).
+  bodyBudget: bodyBudgetFromHeap(),
 });
 
 let server: Deno.HttpServer;

@@ -85,6 +85,7 @@ export type ErrorCode =
   | "forbidden"
   | "not_found"
   | "method_not_allowed"
+  | "request_timeout"
   | "conflict"
   | "stripe_not_connected"
   | "payload_too_large"
@@ -105,18 +106,21 @@ export class DreamApiError extends Error {
   readonly code: ErrorCode;
   /** Field-level problems, when the body failed validation. */
   readonly details?: unknown;
+  /** The answer's request id (`error.requestId`, the X-Request-Id header): quote it to support. */
+  readonly requestId?: string;
 
   constructor(
     status: number,
     code: ErrorCode,
     message: string,
     details?: unknown,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; requestId?: string },
   ) {
     super(message, options);
     this.status = status;
     this.code = code;
     if (details !== undefined) this.details = details;
+    if (options?.requestId !== undefined) this.requestId = options.requestId;
   }
 }
 
@@ -436,5 +440,9 @@ function errorOf(res: Response, body: any, text: string): DreamApiError {
       retryAfter,
     });
   }
-  return new DreamApiError(res.status, error.code, error.message, error.details);
+  return new DreamApiError(res.status, error.code, error.message, error.details, {
+    requestId: typeof error.requestId === "string"
+      ? error.requestId
+      : res.headers.get("x-request-id") ?? undefined,
+  });
 }

@@ -38,6 +38,7 @@ import { ApiError, errorBody } from "./errors.ts";
 import { MAX_BODY_BYTES } from "./http/body.ts";
 import { hotRoutes } from "./http/hot_routes.ts";
 import { errorResponse } from "./http/json.ts";
+import { REQUEST_ID_HEADER, requestIdOf } from "./http/request_id.ts";
 import { requireApiKey } from "./middleware/api_key.ts";
 import { limitBody } from "./middleware/body_limit.ts";
 import {
@@ -59,9 +60,13 @@ export function createApp(deps: Deps, options: { hotRoutes?: boolean } = {}): Ho
   const app = new Hono<AppEnv>();
   // Global middleware does not run for the hot routes (below); tests/http/hot_routes_test.ts
   // compares their answers with Hono's and fails if one added here changes what a caller sees.
+  // The request id comes first so that every answer, 404s and errors included, carries it.
   app.use(async (c, next) => {
+    const requestId = requestIdOf(c.req.raw.headers.get(REQUEST_ID_HEADER));
+    c.set("requestId", requestId);
     c.set("deps", deps);
     await next();
+    c.header(REQUEST_ID_HEADER, requestId);
   });
 
   mountRoute(app, "/health", health);
@@ -115,21 +120,33 @@ export function createApp(deps: Deps, options: { hotRoutes?: boolean } = {}): Ho
   mountRoute(app, "/dashboard/settings", settingsPage, page, paidPage);
 
   app.notFound((c) =>
-    wantsHtml(c)
-      ? notFoundPage(c)
-      : c.json(errorBody("not_found", `No route for ${c.req.method} ${c.req.path}.`), 404)
+    wantsHtml(c) ? notFoundPage(c) : c.json(
+      errorBody(
+        "not_found",
+        `No route for ${c.req.method} ${c.req.path}.`,
+        undefined,
+        c.get("requestId"),
+      ),
+      404,
+    )
   );
   app.onError((error, c) => {
     if (error instanceof HTTPException && error.status < 500) {
       error = new ApiError("invalid_request", error.message || "Bad request.");
     }
+    const requestId = c.get("requestId");
     const unexpected = (error: unknown) =>
-      deps.log.log("error", "unhandled error", { method: c.req.method, path: c.req.path, error });
+      deps.log.log("error", "unhandled error", {
+        method: c.req.method,
+        path: c.req.path,
+        requestId,
+        error,
+      });
     if (!(error instanceof ApiError) && wantsHtml(c)) {
       unexpected(error);
       return serverErrorPage(c);
     }
-    return errorResponse(error, unexpected);
+    return errorResponse(error, unexpected, requestId);
   });
 
   // The two metered tenant routes skip Hono's per-request machinery: the same handlers, checks

@@ -10,6 +10,7 @@ import type { Tenant, TenantCache } from "./auth/tenant_cache.ts";
 import type { EndUserPlanCache } from "./billing/end_user_plans.ts";
 import type { StripeFactory } from "./billing/stripe_client.ts";
 import type { SecretBox } from "./crypto/secrets.ts";
+import type { BodyBudget } from "./http/body_budget.ts";
 import { ApiError } from "./errors.ts";
 import type { Logger } from "./log.ts";
 import type { Tier } from "./schemas/tiers.ts";
@@ -36,6 +37,8 @@ export interface Deps {
   endUserPlans: EndUserPlanCache;
   /** Periods' end-users by count, read for the analytics API and the tier preview (short-lived). */
   usageSnapshots: SnapshotCache;
+  /** This process's memory budget and read deadline for request bodies (one per process). */
+  bodyBudget: BodyBudget;
 }
 
 /** The signed-in founder: set by `requireFounder`. */
@@ -58,6 +61,8 @@ export interface AppEnv {
     deps: Deps;
     caller: Caller;
     founder: Founder;
+    /** This request's id (`X-Request-Id`), set first by the app's global middleware. */
+    requestId: string;
   };
 }
 
@@ -70,6 +75,8 @@ export interface TenantContext {
   deps: Deps;
   /** The body as text (its size already limited by the route's body limit). */
   text(): Promise<string>;
+  /** This request's id, for error envelopes the handler writes itself. */
+  requestId: string;
 }
 
 /** A tenant-API handler: plain `Request` in, `Response` out, so it runs with or without Hono. */
@@ -90,6 +97,7 @@ export const define = {
           caller: c.get("caller"),
           deps: c.get("deps"),
           text: () => c.req.text(),
+          requestId: c.get("requestId"),
         }),
       { serve: handler },
     ),

@@ -11,6 +11,7 @@ export const ERROR_STATUS = {
   forbidden: 403,
   not_found: 404,
   method_not_allowed: 405,
+  request_timeout: 408,
   conflict: 409,
   stripe_not_connected: 409,
   payload_too_large: 413,
@@ -24,10 +25,10 @@ export const ERROR_STATUS = {
 export type ErrorCode = keyof typeof ERROR_STATUS;
 export type ErrorStatus = (typeof ERROR_STATUS)[ErrorCode];
 
-/** The error body every endpoint uses. */
+/** The error body every endpoint uses; `requestId` is the answer's `X-Request-Id`. */
 export interface ErrorEnvelope {
   success: false;
-  error: { code: ErrorCode; message: string; details?: unknown };
+  error: { code: ErrorCode; message: string; details?: unknown; requestId?: string };
 }
 
 /** Seconds a caller is asked to wait before retrying a 503 `unavailable` that names no other delay. */
@@ -60,12 +61,18 @@ function hasRetryAfter(headers: Record<string, string> | undefined): boolean {
     Object.keys(headers).some((h) => h.toLowerCase() === "retry-after");
 }
 
-/** Builds the envelope for a code and message. */
-export function errorBody(code: ErrorCode, message: string, details?: unknown): ErrorEnvelope {
-  return {
-    success: false,
-    error: details === undefined ? { code, message } : { code, message, details },
-  };
+/** Builds the envelope for a code and message, with the request's id (every answer has one). */
+export function errorBody(
+  code: ErrorCode,
+  message: string,
+  details?: unknown,
+  requestId?: string,
+): ErrorEnvelope {
+  const error: ErrorEnvelope["error"] = details === undefined
+    ? { code, message }
+    : { code, message, details };
+  if (requestId !== undefined) error.requestId = requestId;
+  return { success: false, error };
 }
 
 /** The one message for every authentication failure, so keys cannot be probed. */

@@ -1,8 +1,12 @@
-/** GET /health — 200 once KV answers. */
+/** GET /health — 200 `{ ok: true }` while KV can write; 503 `unavailable` (Retry-After) when not. */
 import { define } from "../lib/define.ts";
-import { keys } from "../lib/kv/keys.ts";
+import { ApiError } from "../lib/errors.ts";
+import { kvCanWrite } from "../lib/kv/open.ts";
 
 export const GET = define.handler(async (c) => {
-  await c.get("deps").kv.get(keys.platform("health-probe"));
+  const deps = c.get("deps");
+  if (!await kvCanWrite(deps.kv, deps.now().getTime())) {
+    throw new ApiError("unavailable", "Storage cannot write at the moment.");
+  }
   return c.json({ ok: true });
 });

@@ -2,6 +2,7 @@
 import type { Context } from "hono";
 import type { z } from "zod";
 import { ApiError } from "../errors.ts";
+import { type BodyBudget, bodyBudgetExhausted, bodyTimedOut } from "./body_budget.ts";
 
 /** The most bytes any JSON body may have. */
 export const MAX_BODY_BYTES = 16 * 1024;
@@ -75,39 +76,82 @@ export function declaredLength(req: Request, maxBytes: number): number | null {
 }
 
 /**
- * The body of `req` as text, or 413 when it is longer than `maxBytes`: refused on its declared
- * length before anything is read, else counted while read.
+ * The body of `req`, bounded three ways: 413 when it is longer than `maxBytes` (refused on its
+ * declared length before anything is read, else counted while read); 503 when the process's
+ * `budget` cannot hold it (its declared length taken before reading, else each chunk as it
+ * arrives); 408 when it has not fully arrived within the budget's timeout. The bytes stay taken
+ * from the budget: the caller gives back `byteLength` when the request is done (on failure
+ * nothing stays taken).
  */
-export async function readLimitedText(req: Request, maxBytes: number): Promise<string> {
-  if (!req.body) return "";
+export async function readLimitedBody(
+  req: Request,
+  maxBytes: number,
+  budget: BodyBudget,
+): Promise<Uint8Array<ArrayBuffer>> {
+  if (!req.body) return EMPTY;
   const declared = declaredLength(req, maxBytes);
-  if (declared !== null) return declared === 0 ? "" : await req.text();
-  const bytes = await readAtMost(req.body, maxBytes);
-  if (!bytes) throw payloadTooLarge(maxBytes);
-  return bytes.byteLength === 0 ? "" : UTF8.decode(bytes);
+  if (declared === 0) return EMPTY;
+  const small = maxBytes <= MAX_BODY_BYTES;
+  if (declared !== null && !budget.take(declared, small)) throw bodyBudgetExhausted();
+  let bytes;
+  try {
+    bytes = await readAtMost(req.body, maxBytes, budget, declared === null ? small : null);
+  } catch (error) {
+    if (declared !== null) budget.release(declared);
+    throw error;
+  }
+  if (declared !== null && bytes !== null && bytes.byteLength !== declared) {
+    budget.release(declared - bytes.byteLength);
+  }
+  if (!bytes) {
+    if (declared !== null) budget.release(declared);
+    throw payloadTooLarge(maxBytes);
+  }
+  return bytes;
 }
 
-/** The whole stream, or `null` as soon as it passes `max` bytes. */
+/**
+ * The whole stream, or `null` as soon as it passes `max` bytes. With `take` set (the body's size
+ * was not declared) each chunk is taken from `budget` as it arrives: 503 when one does not fit.
+ * On every failure what it took is given back. 408 when the budget's deadline cancels the read.
+ */
 export async function readAtMost(
   stream: ReadableStream<Uint8Array>,
   max: number,
+  budget: BodyBudget,
+  take: boolean | null,
 ): Promise<Uint8Array<ArrayBuffer> | null> {
   const reader = stream.getReader();
-  const first = await reader.read();
-  // The common case on the hot path: a POST with no body at all.
-  if (first.done) return EMPTY;
-  const chunks: Uint8Array[] = [first.value];
-  let size = first.value.byteLength;
-  for (;;) {
-    if (size > max) {
-      await reader.cancel();
-      return null;
+  const watch = budget.watch(reader);
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (watch.expired) throw bodyTimedOut(budget.timeoutMs);
+      if (done) break;
+      size += value.byteLength;
+      if (take !== null && !budget.take(value.byteLength, take)) {
+        size -= value.byteLength;
+        await reader.cancel();
+        throw bodyBudgetExhausted();
+      }
+      chunks.push(value);
+      if (size > max) {
+        await reader.cancel();
+        if (take !== null) budget.release(size);
+        return null;
+      }
     }
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    chunks.push(value);
+  } catch (error) {
+    if (take !== null) budget.release(size);
+    if (watch.expired) throw bodyTimedOut(budget.timeoutMs);
+    throw error;
+  } finally {
+    budget.unwatch(watch);
   }
+  // The common case on the hot path: a POST with no body at all.
+  if (chunks.length === 0) return EMPTY;
   const [only] = chunks;
   // One chunk that owns its whole buffer is the body as it is (callers may use `.buffer`).
   if (
@@ -123,6 +167,11 @@ export async function readAtMost(
     offset += chunk.byteLength;
   }
   return bytes;
+}
+
+/** Bytes as text (UTF-8, as `Request.text()` decodes them). */
+export function decodeText(bytes: Uint8Array): string {
+  return bytes.byteLength === 0 ? "" : UTF8.decode(bytes);
 }
 
 const EMPTY = new Uint8Array(0);

@@ -12,8 +12,9 @@
  */
 import { authenticateCaller } from "../auth/caller.ts";
 import type { Deps, TenantRoute } from "../define.ts";
-import { readLimitedText } from "./body.ts";
+import { decodeText, readLimitedBody } from "./body.ts";
 import { errorResponse } from "./json.ts";
+import { REQUEST_ID_HEADER, requestIdOf } from "./request_id.ts";
 
 export interface HotRoute {
   method: "GET" | "POST";
@@ -37,20 +38,37 @@ export function hotRoutes(deps: Deps, routes: readonly HotRoute[], fallback: Fet
 }
 
 async function serve(route: HotRoute, req: Request, deps: Deps): Promise<Response> {
+  const requestId = requestIdOf(req.headers.get(REQUEST_ID_HEADER));
+  // Bytes of the body taken from the process's budget, given back when the answer is ready.
+  let held = 0;
+  let res: Response;
   try {
-    const body = route.maxBody === undefined
-      ? undefined
-      : await readLimitedText(req, route.maxBody);
+    let body: string | undefined;
+    if (route.maxBody !== undefined) {
+      const bytes = await readLimitedBody(req, route.maxBody, deps.bodyBudget);
+      held = bytes.byteLength;
+      body = decodeText(bytes);
+    }
     const caller = await authenticateCaller(req.headers, deps);
     const text = body === undefined ? () => req.text() : () => Promise.resolve(body);
-    return await route.handler.serve({ req, caller, deps, text });
+    res = await route.handler.serve({ req, caller, deps, text, requestId });
   } catch (error) {
-    return errorResponse(
+    res = errorResponse(
       error,
       (error) =>
-        deps.log.log("error", "unhandled error", { method: req.method, path: route.path, error }),
+        deps.log.log("error", "unhandled error", {
+          method: req.method,
+          path: route.path,
+          requestId,
+          error,
+        }),
+      requestId,
     );
+  } finally {
+    if (held !== 0) deps.bodyBudget.release(held);
   }
+  res.headers.set(REQUEST_ID_HEADER, requestId);
+  return res;
 }
 
 /** The path of an absolute request URL; `null` when it has percent-escapes (Hono decides those). */

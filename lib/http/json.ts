@@ -1,5 +1,6 @@
 /** JSON responses for code that answers without Hono's Context (the same bytes as `c.json`). */
 import { ApiError, errorBody, INTERNAL_MESSAGE } from "../errors.ts";
+import { isStorageFault } from "../kv/open.ts";
 
 const CONTENT_TYPE = "content-type";
 const JSON_TYPE = "application/json";
@@ -15,17 +16,30 @@ export function jsonResponse(
 }
 
 /**
- * The one envelope answer to anything thrown: an `ApiError` with its status and headers; anything
- * else is passed to `unexpected` (to be logged) and answered 500 without details.
+ * The one envelope answer to anything thrown, carrying the request's id: an `ApiError` with its
+ * status and headers; anything else is passed to `unexpected` (to be logged) and answered 500
+ * without details, except a storage fault (disk full, I/O error, KV locked or closed), which a
+ * retry can cure: 503 `unavailable` with Retry-After.
  */
-export function errorResponse(error: unknown, unexpected: (error: unknown) => void): Response {
+export function errorResponse(
+  error: unknown,
+  unexpected: (error: unknown) => void,
+  requestId: string,
+): Response {
+  if (!(error instanceof ApiError) && isStorageFault(error)) {
+    unexpected(error);
+    error = new ApiError("unavailable", STORAGE_MESSAGE);
+  }
   if (error instanceof ApiError) {
     return jsonResponse(
-      errorBody(error.code, error.message, error.details),
+      errorBody(error.code, error.message, error.details, requestId),
       error.status,
-      error.headers,
+      { ...error.headers },
     );
   }
   unexpected(error);
-  return jsonResponse(errorBody("internal", INTERNAL_MESSAGE), 500);
+  return jsonResponse(errorBody("internal", INTERNAL_MESSAGE, undefined, requestId), 500);
 }
+
+/** The message of a 503 for a storage fault: what failed goes to the log only. */
+const STORAGE_MESSAGE = "Storage cannot write at the moment; retry shortly.";

@@ -86,6 +86,8 @@ export const keys = {
    * webhook URL must find the platform of an event before it can verify it; written with the record.
    */
   endUserByCustomer: (customerId: string) => ["end_user_by_customer", customerId] as const,
+  /** The time of the last write probe (`/health`, start-up): proof that KV can write. */
+  health: () => ["health"] as const,
 } as const;
 
 export type KvKey = ReturnType<(typeof keys)[keyof typeof keys]>;

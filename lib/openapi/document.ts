@@ -198,7 +198,8 @@ const RESPONSE_HEADERS: Record<
     example: 1339200,
   },
   "Retry-After": {
-    description: "On 429: seconds until the period ends (RFC 9110 §10.2.3).",
+    description:
+      "On 429: seconds until the period ends; on 503: seconds to wait before retrying (RFC 9110 §10.2.3).",
     schema: { type: "integer", minimum: 1 },
     example: 1339200,
   },
@@ -241,7 +242,7 @@ function errorResponses(codes: ErrorCode[]): Record<string, Json> {
           schema: { $ref: SCHEMA_REF("ErrorEnvelope") },
           examples: Object.fromEntries(group.map((code) => [code, {
             summary: code,
-            value: errorBody(code, ERROR_DOCS[code].example),
+            value: errorBody(code, ERROR_DOCS[code].example, undefined, "k3x9q2m7ab-1f"),
           }])),
         },
       },

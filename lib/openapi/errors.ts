@@ -41,6 +41,11 @@ export const ERROR_DOCS: Record<ErrorCode, ErrorDoc> = {
     meaning: "The path exists but not with this method; the Allow header lists the methods.",
     example: "Use POST for /api/data.",
   },
+  request_timeout: {
+    meaning:
+      "The request body did not arrive within 30 s of its start; the connection is closed. Nothing was done.",
+    example: "The request body did not arrive within 30 s.",
+  },
   conflict: {
     meaning:
       "The change clashes with the current state (for example, a second platform), or an Idempotency-Key was reused with another request.",
@@ -74,7 +79,8 @@ export const ERROR_DOCS: Record<ErrorCode, ErrorDoc> = {
     example: "Stripe: No such price: 'price_123'",
   },
   unavailable: {
-    meaning: "A transient condition (contention, a dependency down). Retry after a moment.",
+    meaning:
+      "A transient condition a retry can cure: contention, a dependency down, storage that cannot write (disk full, I/O error), or the server already reading as many request bodies as its memory allows. Always with Retry-After (seconds).",
     example: "Could not create the platform; please retry.",
   },
 };

@@ -58,7 +58,14 @@ export const ErrorCodeSchema = z.enum(ERROR_CODES).meta({
   description: "Machine-readable error code; the HTTP status follows from it (see the table).",
 });
 
-/** The one error envelope: `{"success":false,"error":{"code","message"}}`. */
+/** The answer's `X-Request-Id`, repeated in every error envelope. */
+export const RequestIdSchema = z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/).meta({
+  description:
+    "This answer's id (also its X-Request-Id header): the caller's own X-Request-Id when it is 1–128 characters of letters, digits, '.', '_', ':' and '-', else one the server made. Quote it when you contact support.",
+  examples: ["k3x9q2m7ab-1f"],
+});
+
+/** The one error envelope: `{"success":false,"error":{"code","message","requestId"}}`. */
 export const ErrorEnvelopeSchema = z.object({
   success: z.literal(false),
   error: z.object({
@@ -67,6 +74,7 @@ export const ErrorEnvelopeSchema = z.object({
     details: z.array(z.object({ path: z.string(), message: z.string() })).optional().meta({
       description: "Field-level problems, when a body failed validation.",
     }),
+    requestId: RequestIdSchema,
   }),
 });
 
@@ -76,6 +84,7 @@ export const LimitExceededResponseSchema = z.object({
   error: z.object({
     code: z.literal("limit_exceeded"),
     message: z.string(),
+    requestId: RequestIdSchema,
   }),
   usage: UsageSchema,
   plan: z.string(),
@@ -87,6 +96,7 @@ export const LimitExceededResponseSchema = z.object({
     error: {
       code: "limit_exceeded",
       message: "Usage limit reached: 1 more would exceed 100 for plan 'free' this period.",
+      requestId: "k3x9q2m7ab-1f",
     },
     usage: { count: 100, limit: 100, remaining: 0 },
     plan: "free",

@@ -7,7 +7,7 @@ import { periodOf } from "../../lib/usage/period.ts";
 import { usageBody, usageHeaders } from "../../lib/usage/response.ts";
 import { ApiError, errorBody } from "../../lib/errors.ts";
 
-export const POST = define.tenant(async ({ req, caller, deps, text }) => {
+export const POST = define.tenant(async ({ req, caller, deps, text, requestId }) => {
   const idempotencyKey = parseHeader(req.headers.get("idempotency-key"), IdempotencyKeySchema);
   const { amount } = parseJson(await text(), TrackBodySchema);
   const at = deps.now();
@@ -32,5 +32,9 @@ export const POST = define.tenant(async ({ req, caller, deps, text }) => {
   if (result.ok) return jsonResponse(body, 200, headers);
   const message =
     `Usage limit reached: ${amount} more would exceed ${result.limit} for plan '${result.plan}' this period.`;
-  return jsonResponse({ ...body, ...errorBody("limit_exceeded", message) }, 429, headers);
+  return jsonResponse(
+    { ...body, ...errorBody("limit_exceeded", message, undefined, requestId) },
+    429,
+    headers,
+  );
 });

@@ -7,6 +7,7 @@ import { createFounderAuth, type DevSigner, generateDevKeyPair } from "../../lib
 import { TenantCache } from "../../lib/auth/tenant_cache.ts";
 import { EndUserPlanCache } from "../../lib/billing/end_user_plans.ts";
 import { createStripeFactory } from "../../lib/billing/stripe_client.ts";
+import { bodyBudgetFromHeap } from "../../lib/http/body_budget.ts";
 import { createSecretBox, generateEncryptionKey } from "../../lib/crypto/secrets.ts";
 import {
   putFounderSubscription,
@@ -77,6 +78,7 @@ export async function testApp(
     secrets: await createSecretBox(generateEncryptionKey()),
     endUserPlans: new EndUserPlanCache(kv, { ttlMs: config.cacheTtlMs, now: () => now.getTime() }),
     usageSnapshots: new SnapshotCache({ freshMs: 0, staleMs: 0 }),
+    bodyBudget: bodyBudgetFromHeap(),
     ...options.deps,
   };
   return {

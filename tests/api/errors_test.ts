@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { UNAUTHORIZED_MESSAGE } from "../../lib/errors.ts";
+import { isRequestId } from "../../lib/http/request_id.ts";
 import { rotateApiKey } from "../../lib/kv/platforms.ts";
 import { json, seedPlatform, tenantHeaders, testApp } from "../_helpers/app.ts";
 
@@ -11,6 +12,9 @@ async function expectError(res: Response, status: number, code: string, message?
   assert.equal(body.error.code, code, text);
   if (message) assert.match(body.error.message, message, text);
   assert.doesNotMatch(text, /\bat .*\.ts:\d+/, "no stack trace in a body");
+  const requestId = res.headers.get("x-request-id");
+  assert.ok(requestId && isRequestId(requestId), `X-Request-Id: ${requestId}`);
+  assert.equal(body.error.requestId, requestId, `the envelope carries the request id: ${text}`);
   return body;
 }
 

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { pathOf } from "../../lib/http/hot_routes.ts";
+import { isRequestId } from "../../lib/http/request_id.ts";
 import { seedPlatform, type TestApp, testApp } from "../_helpers/app.ts";
 
 /** A request of the script below, for the key of the app it is sent to. */
@@ -47,21 +48,45 @@ const SCRIPT: Step[] = [
   (k) => ["/api/usage?verbose=1", { headers: auth(k, "user-4", { "x-user-plan": "daily" }) }],
   (k) => ["/api/usage", { headers: auth(k, "nobody") }],
   (k) => ["/api/usage", { method: "HEAD", headers: auth(k) }],
+  (k) => ["/api/data", post(auth(k, "user-5", { "x-request-id": "trace-1.a:b_c" }))],
+  (k) => ["/api/data", post(auth(k, "user-5", { "x-request-id": "no spaces" }))],
+  (k) => ["/api/data", post(auth(k, "user-5", { "x-request-id": "x".repeat(129) }))],
+  (k) => ["/api/data", post(auth(k, "user-4", { "x-request-id": "mine", "x-user-plan": "daily" }))],
+  (k) => ["/api/usage", { headers: auth(k, "user-5", { "x-request-id": "r".repeat(128) }) }],
+  () => ["/api/usage", { headers: { "x-request-id": "caller-id" } }],
   (k) => ["/api/%75sage", { headers: auth(k) }],
   (k) => ["/api/data/", post(auth(k))],
   (k) => ["/api/data", { method: "PUT", headers: auth(k) }],
   () => ["/api/usage", {}],
 ];
 
+/**
+ * The answers to the script, one line each: status, every header and the body. A request id the
+ * caller sent must come back as it was; one the server made (its value differs per app) must be
+ * well formed, the same in the header and the envelope, and is then written as `<generated>`.
+ */
 async function transcript(t: TestApp, apiKey: string): Promise<string[]> {
   const lines: string[] = [];
   for (const step of SCRIPT) {
     const [path, init] = step(apiKey);
     const res = await t.app.request(path, init);
-    const headers = [...res.headers].map(([name, value]) => `${name}: ${value}`).sort();
-    lines.push(
-      `${init.method ?? "GET"} ${path} → ${res.status} ${headers.join("; ")} ${await res.text()}`,
-    );
+    const sent = new Headers(init.headers).get("x-request-id");
+    const id = res.headers.get("x-request-id");
+    const where = `${init.method ?? "GET"} ${path} (x-request-id: ${sent})`;
+    assert.ok(id !== null && isRequestId(id), `${where}: answered with X-Request-Id ${id}`);
+    let text = await res.text();
+    if (res.status >= 400 && init.method !== "HEAD") {
+      assert.equal(JSON.parse(text).error.requestId, id, `${where}: the envelope's id: ${text}`);
+    }
+    const generated = id !== sent;
+    if (sent !== null && isRequestId(sent)) assert.equal(id, sent, `${where}: the id is kept`);
+    if (generated) text = text.replaceAll(`"requestId":"${id}"`, `"requestId":"<generated>"`);
+    const headers = [...res.headers]
+      .map(([name, value]) =>
+        `${name}: ${name === "x-request-id" && generated ? "<generated>" : value}`
+      )
+      .sort();
+    lines.push(`${init.method ?? "GET"} ${path} → ${res.status} ${headers.join("; ")} ${text}`);
   }
   return lines;
 }
@@ -86,15 +111,22 @@ Deno.test("the hot routes answer an unexpected failure with the 500 envelope and
   const res = await t.app.request("/api/data", post(auth(apiKey)));
   assert.equal(res.status, 500);
   assert.equal(res.headers.get("content-type"), "application/json");
+  const requestId = res.headers.get("x-request-id");
+  assert.ok(requestId && isRequestId(requestId), `X-Request-Id ${requestId}`);
   assert.deepEqual(await res.json(), {
     success: false,
-    error: { code: "internal", message: "Something went wrong on our side. Please retry." },
+    error: {
+      code: "internal",
+      message: "Something went wrong on our side. Please retry.",
+      requestId,
+    },
   });
   const logged = t.logs.map((line) => JSON.parse(line)).find((e) =>
     e.message === "unhandled error"
   );
   assert.ok(logged, t.logs.join("\n"));
   assert.equal(logged.path, "/api/data");
+  assert.equal(logged.requestId, requestId, "the log line of the 500 carries its request id");
   assert.match(JSON.stringify(logged), /KV is on fire/);
 });
 
