@@ -146,7 +146,10 @@ export async function readAtMost(
   } catch (error) {
     if (take !== null) budget.release(size);
     if (watch.expired) throw bodyTimedOut(budget.timeoutMs);
-    throw error;
+    if (error instanceof ApiError) throw error;
+    // The connection failed mid-body (a client that closed before its declared Content-Length,
+    // a reset): the client's fault, not ours and not storage's, so a 400 rather than a 5xx.
+    throw new ApiError("invalid_request", "The request body ended before it was complete.");
   } finally {
     budget.unwatch(watch);
   }
