@@ -5,13 +5,13 @@
 import assert from "node:assert/strict";
 import { keys } from "../../lib/kv/keys.ts";
 import {
-  countFingerprint,
   type CountRequest,
   type CountResult,
   MeterClosedError,
   shardOf,
   UsageMeter,
 } from "../../lib/usage/meter.ts";
+import { countFingerprint } from "../../lib/usage/decide.ts";
 import type { Period } from "../../lib/usage/period.ts";
 import { auditedKv, DEC, NOV, req, tempKvPath } from "./_kv.ts";
 import { countOf, type StoredCount } from "../../lib/kv/usage.ts";
