@@ -16,6 +16,9 @@
  *
  * On a local KV file, pass a second handle of the same file as `reads`: one handle runs its
  * operations one after the other, so a read on the writing handle waits behind a commit's fsync.
+ *
+ * This module is the batching, caching and retrying around two others: `decide` (./decide.ts, pure)
+ * says who is granted, and lib/kv/packing.ts says how much fits one commit and one read.
  */
 import { BoundedCache } from "../bounded_cache.ts";
 import { fnv1a } from "../hash.ts";
