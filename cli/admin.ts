@@ -18,7 +18,8 @@ import {
   retentionCutoff,
 } from "../lib/analytics/retention.ts";
 import { ConfigError, readConfig } from "../fresh.config.ts";
-import { createPlatform, listPlatforms, NotFoundError, rotateApiKey } from "../lib/kv/platforms.ts";
+import { NotFoundError } from "../lib/kv/errors.ts";
+import { createPlatform, listPlatforms, rotateApiKey } from "../lib/kv/platforms.ts";
 import { openKv } from "../lib/kv/open.ts";
 import { getTiers, setTiers } from "../lib/kv/tiers.ts";
 import { issuesOf } from "../lib/schemas/tiers.ts";

@@ -42,6 +42,16 @@ export class BoundedCache<K, V> {
     this.#previous.delete(key);
   }
 
+  /**
+   * Deletes every entry `match` accepts: a scan of every entry, for rare invalidations (a key
+   * rotation), never for the hot path.
+   */
+  deleteWhere(match: (value: V, key: K) => boolean): void {
+    for (const map of [this.#current, this.#previous]) {
+      for (const [key, value] of map) if (match(value, key)) map.delete(key);
+    }
+  }
+
   /** Entries held (a key hit in the previous generation counts twice until that one is dropped). */
   get size(): number {
     return this.#current.size + this.#previous.size;

@@ -14,3 +14,14 @@ Deno.test("BoundedCache holds at most its capacity and keeps what is used", () =
   cache.delete("hot");
   assert.equal(cache.get("hot"), undefined);
 });
+
+Deno.test("BoundedCache.deleteWhere drops the matching entries of both generations and keeps the rest", () => {
+  const cache = new BoundedCache<string, { platform: string }>(4);
+  cache.set("a", { platform: "p1" }); // moves to the previous generation when "b" fills half
+  cache.set("b", { platform: "p2" });
+  cache.set("c", { platform: "p1" });
+  cache.deleteWhere((v) => v.platform === "p1");
+  assert.equal(cache.get("a"), undefined);
+  assert.equal(cache.get("c"), undefined);
+  assert.deepEqual(cache.get("b"), { platform: "p2" });
+});

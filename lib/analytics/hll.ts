@@ -3,6 +3,7 @@
  * daily distinct active end-users: 256 registers per platform and UTC day, each a `Deno.KvU64`
  * raised with `max` inside the meter's commits, so counting a user needs no read and no check.
  */
+import { fnv1a } from "../hash.ts";
 
 /** Index bits: 2^8 = 256 registers. */
 export const HLL_BITS = 8;
@@ -36,16 +37,6 @@ export function hllEstimate(registers: ArrayLike<number>): number {
   // Linear counting is the better estimate while many registers are still empty.
   if (raw <= 2.5 * m && zeros > 0) return Math.round(m * Math.log(m / zeros));
   return Math.round(raw);
-}
-
-/** FNV-1a, 32 bits, over UTF-16 code units. */
-export function fnv1a(text: string, seed = 0x811c9dc5): number {
-  let h = seed;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
 }
 
 /** MurmurHash3's finalizer: spreads FNV's weak low bits over all 32. */

@@ -16,15 +16,11 @@
  */
 import { BoundedCache } from "../bounded_cache.ts";
 import { keys } from "../kv/keys.ts";
-import {
-  type CommitCost,
-  type CountRequest,
-  type DecidedRequest,
-  keyBytes,
-  type MeterOptions,
-} from "../usage/meter.ts";
+import { type CommitCost, keyBytes } from "../kv/packing.ts";
+import type { CountRequest, DecidedRequest, MeterOptions } from "../usage/meter.ts";
 import type { Period } from "../usage/period.ts";
-import { fnv1a, HLL_REGISTERS, hllSlot } from "./hll.ts";
+import { fnv1a } from "../hash.ts";
+import { HLL_REGISTERS, hllSlot } from "./hll.ts";
 
 export interface RecorderOptions {
   /** The clock deciding the UTC day of a commit (clamped into each request's period). */

@@ -7,7 +7,7 @@ import type { Caller, Deps } from "../define.ts";
 import { ApiError, UNAUTHORIZED_MESSAGE } from "../errors.ts";
 import { UserIdSchema } from "../schemas/tenant.ts";
 import { resolvePlan } from "../usage/plan.ts";
-import { hashApiKey, isApiKeyShaped } from "./api_keys.ts";
+import { hashApiKey, isApiKeyShaped } from "../api_keys.ts";
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
 

@@ -3,6 +3,7 @@
  * Changes made through this process call `forget()` and take effect at once; changes made by
  * another process take effect here within the TTL. Entries are keyed by hash, never by key.
  */
+import { BoundedCache } from "../bounded_cache.ts";
 import { findApiKey } from "../kv/platforms.ts";
 import type { ApiKeyRecord } from "../kv/platforms.ts";
 import { retryTransient } from "../kv/retry.ts";
@@ -23,9 +24,8 @@ interface Entry {
 export class TenantCache {
   readonly #kv: Deno.Kv;
   readonly #ttlMs: number;
-  readonly #maxEntries: number;
   readonly #now: () => number;
-  readonly #entries = new Map<string, Entry>();
+  readonly #entries: BoundedCache<string, Entry>;
   readonly #inFlight = new Map<string, Promise<Tenant | null>>();
 
   constructor(
@@ -34,7 +34,7 @@ export class TenantCache {
   ) {
     this.#kv = kv;
     this.#ttlMs = options.ttlMs;
-    this.#maxEntries = options.maxEntries ?? 10_000;
+    this.#entries = new BoundedCache(options.maxEntries ?? 10_000);
     this.#now = options.now ?? Date.now;
   }
 
@@ -53,7 +53,7 @@ export class TenantCache {
     }
     return loading.then((tenant) => {
       // Unknown keys are not cached: a key created by another process must work at once.
-      if (tenant) this.#store(hash, { tenant, fetchedAt: now });
+      if (tenant) this.#entries.set(hash, { tenant, fetchedAt: now });
       return this.#valid(tenant, now);
     });
   }
@@ -66,9 +66,7 @@ export class TenantCache {
 
   /** Drops every cached entry of a platform (after a rotation or a tier change). */
   forget(platformId: string): void {
-    for (const [hash, entry] of this.#entries) {
-      if (entry.tenant?.platformId === platformId) this.#entries.delete(hash);
-    }
+    this.#entries.deleteWhere((entry) => entry.tenant?.platformId === platformId);
   }
 
   async #load(hash: string): Promise<Tenant | null> {
@@ -77,13 +75,5 @@ export class TenantCache {
     const config = await getTiers(this.#kv, key.platformId);
     if (!config) return null;
     return { platformId: key.platformId, key, tiers: config.tiers };
-  }
-
-  #store(hash: string, entry: Entry): void {
-    this.#entries.delete(hash);
-    this.#entries.set(hash, entry);
-    if (this.#entries.size > this.#maxEntries) {
-      this.#entries.delete(this.#entries.keys().next().value!);
-    }
   }
 }

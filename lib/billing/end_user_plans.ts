@@ -15,14 +15,9 @@ import {
   entitlement,
   getEndUserBillingVersion,
   getEndUserBillingVersioned,
+  type PaidPlan,
 } from "../kv/end_users.ts";
 import { retryTransient } from "../kv/retry.ts";
-
-/** What plan resolution needs of a subscription: its tier id and price. */
-export interface PaidPlan {
-  tier: string;
-  priceId: string | null;
-}
 
 interface Entry {
   plan: PaidPlan | null;

@@ -5,6 +5,7 @@
  * disables endpoints that keep failing.
  */
 import type Stripe from "stripe";
+import { type StripeSubscriptionStatus, SUBSCRIPTION_STATUSES } from "../schemas/subscriptions.ts";
 
 export const HANDLED_EVENT_TYPES = [
   "checkout.session.completed",
@@ -30,20 +31,6 @@ export function eventObject(event: Pick<Stripe.Event, "data">): Record<string, u
     ? object as Record<string, unknown>
     : null;
 }
-
-/** Stripe's subscription statuses (what its API answers today). */
-export const SUBSCRIPTION_STATUSES = [
-  "incomplete",
-  "incomplete_expired",
-  "trialing",
-  "active",
-  "past_due",
-  "canceled",
-  "unpaid",
-  "paused",
-] as const satisfies readonly Stripe.Subscription.Status[];
-
-export type StripeSubscriptionStatus = (typeof SUBSCRIPTION_STATUSES)[number];
 
 /** Stripe's status as we store it; one this code does not know yet entitles to nothing (`incomplete`). */
 export function knownStatus(status: string): StripeSubscriptionStatus {

@@ -4,7 +4,7 @@
  *
  * Order-proof by re-fetching: Stripe does not promise event order, so every subscription-bearing
  * event makes us retrieve the subscription and store what Stripe says now (Stripe's advice in
- * "Webhooks: event ordering"); `shouldApply` settles handlers that finish out of order.
+ * "Webhooks: event ordering"); `supersedes` (lib/kv/supersedes.ts) settles handlers that finish out of order.
  * Idempotent: the event id is marked in the same atomic commit as its effect.
  */
 import type Stripe from "stripe";

@@ -5,22 +5,9 @@
  */
 import { dirname } from "node:path";
 import { decodeBase64, encodeBase64 } from "../encoding.ts";
+import type { SecretBox } from "../sealed.ts";
 
-/** An encrypted value as stored in KV. `v` names the scheme so the key or cipher can change later. */
-export interface Sealed {
-  v: 1;
-  /** base64 of the 12-byte IV. */
-  iv: string;
-  /** base64 of ciphertext ‖ 16-byte GCM tag. */
-  ct: string;
-}
-
-/** Encrypts and decrypts small secrets bound to a context (the platform id). */
-export interface SecretBox {
-  seal(plaintext: string, context: string): Promise<Sealed>;
-  /** Throws `DecryptError` when the record was tampered with, moved, or sealed under another key. */
-  open(sealed: Sealed, context: string): Promise<string>;
-}
+export type { Sealed, SecretBox } from "../sealed.ts";
 
 /** A sealed record that does not open: tampered, copied to another context, or another master key. */
 export class DecryptError extends Error {

@@ -4,7 +4,8 @@
  */
 import type { Deps } from "../define.ts";
 import { ApiError } from "../errors.ts";
-import { ConflictError, createPlatform, NotFoundError, rotateApiKey } from "../kv/platforms.ts";
+import { ConflictError, NotFoundError } from "../kv/errors.ts";
+import { createPlatform, rotateApiKey } from "../kv/platforms.ts";
 import { keys } from "../kv/keys.ts";
 import { getTiers } from "../kv/tiers.ts";
 import type { Tier, TierConfig } from "../schemas/tiers.ts";

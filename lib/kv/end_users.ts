@@ -4,10 +4,11 @@
  * with the marker of the Stripe event that changed them. Written only by `/webhook/stripe`; read by
  * plan resolution (through `EndUserPlanCache`), checkout and the customer portal.
  */
-import type { SubscriptionStatus } from "./founder_subscriptions.ts";
+import type { SubscriptionStatus } from "../schemas/subscriptions.ts";
+import { ConflictError } from "./errors.ts";
 import { keys } from "./keys.ts";
-import { ConflictError } from "./platforms.ts";
 import { markInCommit } from "./stripe_events.ts";
+import { supersedes } from "./supersedes.ts";
 
 export type { SubscriptionStatus };
 
@@ -45,13 +46,14 @@ export const ENTITLING_STATUSES: ReadonlySet<SubscriptionStatus> = new Set([
   "past_due",
 ]);
 
-/** Terminal statuses: Stripe never revives such a subscription. */
-const ENDED: ReadonlySet<SubscriptionStatus> = new Set(["canceled", "incomplete_expired"]);
+/** What plan resolution needs of a subscription: its tier id and price. */
+export interface PaidPlan {
+  tier: string;
+  priceId: string | null;
+}
 
 /** The paid tier a record entitles its end-user to, or `null`. */
-export function entitlement(
-  record: EndUserBilling | null,
-): { tier: string; priceId: string | null } | null {
+export function entitlement(record: EndUserBilling | null): PaidPlan | null {
   if (!record || !record.tier || !ENTITLING_STATUSES.has(record.status)) return null;
   return { tier: record.tier, priceId: record.priceId };
 }
@@ -111,22 +113,6 @@ export interface SubscriptionState {
   cancelAtPeriodEnd: boolean;
 }
 
-/**
- * Whether a fresh `next` replaces the record. The same subscription always does: it was fetched
- * after the record was read and is committed only if the record did not change meanwhile, so it is
- * the newest state. Another subscription of the same end-user replaces the record unless it would
- * end a live one (a late event of an old, canceled subscription must not cancel the new one); among
- * two live ones, or two ended ones, the newer (by `created`) wins.
- */
-export function shouldReplace(current: EndUserBilling | null, next: SubscriptionState): boolean {
-  if (!current || current.subscriptionId === null) return true;
-  if (current.subscriptionId === next.subscriptionId) return true;
-  const currentLive = !ENDED.has(current.status);
-  const nextLive = !ENDED.has(next.status);
-  if (currentLive !== nextLive) return nextLive;
-  return next.created >= (current.subscriptionCreated ?? 0);
-}
-
 export interface ApplyInput {
   platformId: string;
   userId: string;
@@ -172,7 +158,8 @@ export async function applyEndUserEvent(
       (index.value.platformId !== input.platformId || index.value.userId !== input.userId)
     ) {
       outcome = "foreign";
-    } else if (state && !shouldReplace(entry.value, state)) {
+    } else if (state && !supersedes(entry.value, state, "fetched")) {
+      // `state` was fetched after the record was read, and commits only if the record held.
       outcome = "stale";
     } else {
       outcome = "applied";

@@ -2,13 +2,13 @@
  * Founders' own subscriptions to dream-api (dream-api's Stripe account), with the customer → founder
  * index. Written by the `/webhook/platform` handlers; read by the paid gate and `GET /me`.
  */
-import type { StripeSubscriptionStatus } from "../billing/events.ts";
+import type { SubscriptionStatus } from "../schemas/subscriptions.ts";
+import { ConflictError } from "./errors.ts";
 import { keys } from "./keys.ts";
-import { ConflictError } from "./platforms.ts";
 import { markInCommit, PLATFORM_SCOPE } from "./stripe_events.ts";
+import { supersedes } from "./supersedes.ts";
 
-/** Stripe's subscription statuses, plus `none` for a founder who never subscribed. */
-export type SubscriptionStatus = "none" | StripeSubscriptionStatus;
+export type { SubscriptionStatus };
 
 export interface FounderSubscription {
   userId: string;
@@ -56,32 +56,6 @@ export interface SubscriptionSnapshot {
   eventCreated: number;
 }
 
-const ENDED: ReadonlySet<SubscriptionStatus> = new Set(["canceled", "incomplete_expired"]);
-
-/**
- * Whether `next` should replace `current`. Snapshots are fetched from Stripe, so they are as new as
- * the fetch, but two handlers may still finish in either order. Rules:
- * - an ended subscription never comes back (Stripe cannot un-cancel), so its record stays ended;
- * - an ended snapshot of another subscription never replaces a live one (a late `deleted` of the
- *   founder's previous subscription must not cancel their new one);
- * - between two different live subscriptions the newer one (by `created`) wins.
- */
-export function shouldApply(
-  current: FounderSubscription | null,
-  next: SubscriptionSnapshot,
-): boolean {
-  if (!current || current.subscriptionId === null) return true;
-  if (current.subscriptionId === next.subscriptionId) {
-    if (ENDED.has(current.status) && !ENDED.has(next.status)) return false;
-    return next.eventCreated >= current.eventCreated || ENDED.has(next.status);
-  }
-  const currentLive = !ENDED.has(current.status);
-  const nextLive = !ENDED.has(next.status);
-  if (currentLive && !nextLive) return false;
-  if (!currentLive && nextLive) return true;
-  return next.created >= (current.subscriptionCreated ?? 0);
-}
-
 /**
  * Applies a snapshot to a founder's record and marks the event processed, in one atomic commit
  * (record, customer index, event marker). Returns `"duplicate"` when the event was already
@@ -101,7 +75,8 @@ export async function applySubscriptionSnapshot(
     ]);
     if (marker.versionstamp !== null) return "duplicate";
     const op = markInCommit(kv.atomic().check(entry), PLATFORM_SCOPE, snapshot.eventId, now);
-    const apply = shouldApply(entry.value, snapshot);
+    // Snapshots are fetched from Stripe, but two handlers may still finish in either order.
+    const apply = supersedes(entry.value, snapshot, "event");
     if (apply) {
       const record: FounderSubscription = {
         userId,

@@ -3,9 +3,9 @@
  * secret (both sealed with the platform id as context), the account, the webhook endpoint, and the
  * product/price made for each tier so a second sync reuses them.
  */
-import type { Sealed, SecretBox } from "../crypto/secrets.ts";
+import type { Sealed, SecretBox } from "../sealed.ts";
 import { keys } from "./keys.ts";
-import { ConflictError } from "./platforms.ts";
+import { ConflictError } from "./errors.ts";
 
 /** What sync made in the founder's Stripe for one tier. */
 export interface SyncedTier {

@@ -1,7 +1,8 @@
 /** Platforms and their API keys: created, looked up and rotated atomically with their indexes. */
-import { generateApiKey, hashApiKey, type KeyMode, keyPrefix } from "../auth/api_keys.ts";
+import { generateApiKey, hashApiKey, type KeyMode, keyPrefix } from "../api_keys.ts";
 import { randomId } from "../encoding.ts";
 import { DEFAULT_TIERS, type Tier, type TierConfig } from "../schemas/tiers.ts";
+import { ConflictError, NotFoundError } from "./errors.ts";
 import { keys } from "./keys.ts";
 
 export interface PlatformRecord {
@@ -23,11 +24,6 @@ export interface ApiKeyRecord {
   createdAt: string;
   /** When a rotated-away key stops working; `null` while it is the current key. */
   expiresAt: string | null;
-}
-
-/** Thrown when an atomic write keeps losing to concurrent writers. */
-export class ConflictError extends Error {
-  override name = "ConflictError";
 }
 
 /**
@@ -139,9 +135,4 @@ export async function rotateApiKey(
     if ((await op.commit()).ok) return { platform, apiKey, previousKeyHash: old.keyHash };
   }
   throw new ConflictError("the platform changed during rotation; try again");
-}
-
-/** Thrown when a record the caller names does not exist. */
-export class NotFoundError extends Error {
-  override name = "NotFoundError";
 }

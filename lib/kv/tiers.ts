@@ -1,7 +1,7 @@
 /** A platform's tier config. */
 import { type Tier, type TierConfig, TiersSchema } from "../schemas/tiers.ts";
 import { keys } from "./keys.ts";
-import { ConflictError, NotFoundError } from "./platforms.ts";
+import { ConflictError, NotFoundError } from "./errors.ts";
 
 /** The platform's tiers, or `null` when the platform has none stored. */
 export async function getTiers(kv: Deno.Kv, platformId: string): Promise<TierConfig | null> {

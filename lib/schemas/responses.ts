@@ -3,7 +3,7 @@
  * is generated from them, and the OpenAPI tests check real answers against that document, so a
  * response that drifts from what is written here fails a test.
  */
-import { SUBSCRIPTION_STATUSES } from "../billing/events.ts";
+import { SUBSCRIPTION_STATUSES } from "./subscriptions.ts";
 import { z } from "zod";
 import { ERROR_STATUS, type ErrorCode } from "../errors.ts";
 import { TierSchema } from "./tiers.ts";

@@ -16,61 +16,41 @@
  *
  * On a local KV file, pass a second handle of the same file as `reads`: one handle runs its
  * operations one after the other, so a read on the writing handle waits behind a commit's fsync.
+ *
+ * This module is the batching, caching and retrying around two others: `decide` (./decide.ts, pure)
+ * says who is granted, and lib/kv/packing.ts says how much fits one commit and one read.
  */
 import { BoundedCache } from "../bounded_cache.ts";
+import { fnv1a } from "../hash.ts";
 import { keys } from "../kv/keys.ts";
+import {
+  type CommitCost,
+  fitCommit,
+  groupByGuard,
+  type HookCost,
+  idOf,
+  keyBytes,
+  packChecks,
+  packReads,
+  readUnits,
+  requestMutationBytes,
+  type ShardGroup,
+} from "../kv/packing.ts";
 import { isTransientKvError, retryTransient } from "../kv/retry.ts";
 import { countOf, type StoredCount, toStoredCount } from "../kv/usage.ts";
+import {
+  countFingerprint,
+  type CountRequest,
+  type CountResult,
+  decide,
+  type DecidedRequest,
+  type Decision,
+  IDEMPOTENCY_TTL_MS,
+  type StoredAnswer,
+} from "./decide.ts";
 import type { Period } from "./period.ts";
 
-export interface CountRequest {
-  platformId: string;
-  userId: string;
-  /** The tier id, stored with an idempotent answer. */
-  plan: string;
-  period: Period;
-  /** `null` is unlimited. */
-  limit: number | null;
-  amount: number;
-  idempotencyKey?: string;
-}
-
-/**
- * What a count answered; `replayed` when it is the stored first answer of an idempotency key;
- * `conflict` when that key's first answer was to another request (see `countFingerprint`): then
- * nothing was counted and the other fields are the first answer's, for information only.
- */
-export interface CountResult {
-  ok: boolean;
-  replayed: boolean;
-  count: number;
-  limit: number | null;
-  plan: string;
-  period: { start: string; end: string };
-  conflict?: true;
-}
-
-/**
- * Limits of one atomic operation that hold on every Deno KV backend (denokv and KV Connect allow
- * 10 checks; every backend 1,000 mutations, 80 KiB of keys and 800 KiB of keys plus values),
- * and of one `getMany` (10 keys).
- */
-export const KV_LIMITS = {
-  checks: 10,
-  mutations: 1000,
-  keyBytes: 80 * 1024,
-  mutationBytes: 800 * 1024,
-  readKeys: 10,
-} as const;
-
-/**
- * What one commit may hold: the meter's own writes plus what `commitCost` declares for
- * `beforeCommit`. The rest of `KV_LIMITS` is a margin.
- */
-const COMMIT_BUDGET = { mutations: 900, keyBytes: 64 * 1024, mutationBytes: 640 * 1024 };
-
-/** Upper bound of a stored idempotent answer's serialized size (plan ids are ≤ 40 characters). */
-const ANSWER_BYTES = 512;
+export type { CountRequest, CountResult, DecidedRequest };
 
 export interface MeterOptions {
   /**
@@ -107,23 +87,6 @@ export interface MeterOptions {
   commitCost?: (req: CountRequest) => { each: CommitCost; group: string; once: CommitCost };
 }
 
-/**
- * A request as `beforeCommit` sees it: granted (`ok`) or refused, and the end-user's committed count
- * before it (0 before the first units of the period). Idempotent replays are not decided again.
- */
-export interface DecidedRequest {
-  req: CountRequest;
-  ok: boolean;
-  before: number;
-}
-
-/** Mutations, key bytes and key+value bytes added to one atomic operation. */
-export interface CommitCost {
-  mutations: number;
-  keyBytes: number;
-  mutationBytes: number;
-}
-
 /** Counters of the meter's work, for tests and the benchmark. */
 export interface MeterStats {
   commits: number;
@@ -131,14 +94,7 @@ export interface MeterStats {
   reads: number;
 }
 
-const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
 const MAX_ATTEMPTS = 200;
-
-interface StoredAnswer extends CountResult {
-  expiresAt: number;
-  /** `countFingerprint` of the request answered (records of earlier versions have none). */
-  fp?: string;
-}
 
 /** A counter to know, under its shard's guard; with the idempotency record to look up, if any. */
 interface Counted {
@@ -167,12 +123,6 @@ interface PendingRead extends Counted {
   reject: (e: unknown) => void;
 }
 
-interface ShardGroup<T extends Counted = Pending> {
-  guardKey: Deno.KvKey;
-  guardId: string;
-  items: T[];
-}
-
 interface Loaded {
   /** guard id → the state the commit checks against (captured: the LRU may drop it meanwhile) */
   guards: Map<string, ShardState>;
@@ -180,14 +130,6 @@ interface Loaded {
   answers: Map<string, StoredAnswer>;
   /** counter id → the committed count under the guard versionstamp now known */
   counts: Map<string, number>;
-}
-
-interface Decision {
-  /** counter id → the new count */
-  writes: Map<string, { key: Deno.KvKey; count: number; guardId: string }>;
-  answers: { key: Deno.KvKey; answer: StoredAnswer }[];
-  results: [Pending, CountResult][];
-  decided: DecidedRequest[];
 }
 
 interface ShardState {
@@ -203,7 +145,8 @@ export class UsageMeter {
   readonly #maxBatch: number;
   readonly #now: () => number;
   readonly #beforeCommit?: MeterOptions["beforeCommit"];
-  readonly #commitCost?: MeterOptions["commitCost"];
+  /** `commitCost` as the commit budget asks it (made once: no closure per batch). */
+  readonly #hookCost?: HookCost<Pending>;
 
   #queue: Pending[] = [];
   #readQueue: PendingRead[] = [];
@@ -230,7 +173,8 @@ export class UsageMeter {
     this.#guards = new BoundedCache(options.guardCacheSize ?? 65_536);
     this.#now = options.now ?? Date.now;
     this.#beforeCommit = options.beforeCommit;
-    this.#commitCost = options.commitCost;
+    const commitCost = options.commitCost;
+    if (commitCost) this.#hookCost = (item) => commitCost(item.req);
   }
 
   /** Counts `amount` for an end-user if it fits the limit; resolves after the commit. */
@@ -254,7 +198,7 @@ export class UsageMeter {
         idemId: idemKey && idOf(idemKey),
         fingerprint: idemKey && countFingerprint(req),
         keyBytes: counterBytes + idemBytes,
-        mutationBytes: counterBytes + 16 + (idemKey ? idemBytes + ANSWER_BYTES : 0),
+        mutationBytes: requestMutationBytes(counterBytes, idemBytes),
         resolve,
         reject,
       });
@@ -347,68 +291,38 @@ export class UsageMeter {
    * does whatever its shard groups are. Always takes at least one (a lone request always fits).
    */
   #takeBatch(): Pending[] {
-    const guards = new Set<string>();
-    const hookGroups = new Set<string>();
-    let mutations = 0, keys = 0, bytes = 0, n = 0;
-    for (; n < this.#queue.length && n < this.#maxBatch; n++) {
-      const item = this.#queue[n];
-      const newGuard = !guards.has(item.guardId);
-      const guardBytes = newGuard ? 2 * keyBytes(item.guardKey) : 0;
-      const hook = this.#commitCost?.(item.req);
-      const once = hook && !hookGroups.has(hook.group) ? hook.once : undefined;
-      const m = mutations + (item.idemKey ? 2 : 1) + (newGuard ? 1 : 0) +
-        (hook?.each.mutations ?? 0) + (once?.mutations ?? 0);
-      const k = keys + item.keyBytes + guardBytes + (hook?.each.keyBytes ?? 0) +
-        (once?.keyBytes ?? 0);
-      const b = bytes + item.mutationBytes + guardBytes + (newGuard ? 16 : 0) +
-        (hook?.each.mutationBytes ?? 0) + (once?.mutationBytes ?? 0);
-      const over = m > COMMIT_BUDGET.mutations || k > COMMIT_BUDGET.keyBytes ||
-        b > COMMIT_BUDGET.mutationBytes;
-      if (over && n > 0) break;
-      if (newGuard) guards.add(item.guardId);
-      if (once) hookGroups.add(hook!.group);
-      mutations = m, keys = k, bytes = b;
-    }
-    return this.#queue.splice(0, n);
+    return this.#queue.splice(0, fitCommit(this.#queue, this.#maxBatch, this.#hookCost));
   }
 
   /** Splits a batch into shard groups, then packs the groups into commits of at most 10 checks. */
-  #plan(batch: Pending[]): ShardGroup[][] {
-    const commits: ShardGroup[][] = [];
-    let current: ShardGroup[] = [];
-    for (const group of groupByGuard(batch)) {
-      if (current.length === KV_LIMITS.checks) {
-        commits.push(current);
-        current = [];
-      }
-      current.push(group);
-    }
-    if (current.length > 0) commits.push(current);
-    return commits;
+  #plan(batch: Pending[]): ShardGroup<Pending>[][] {
+    return packChecks(groupByGuard(batch));
   }
 
   /**
    * Reads what it must, decides, commits; on a failed check refreshes the moved guards and
    * retries. Resolves to the answers to give (the caller gives them); a failure rejects at once.
    */
-  async #commitGroups(groups: ShardGroup[]): Promise<(() => void)[]> {
+  async #commitGroups(groups: ShardGroup<Pending>[]): Promise<(() => void)[]> {
     const items = groups.flatMap((g) => g.items);
     try {
       for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
         if (attempt >= 2) await sleep(Math.random() * Math.min(50, 2 ** attempt));
         let result: Deno.KvCommitResult | Deno.KvCommitError;
-        let loaded: Loaded, decision: Decision, committed: (() => void) | void;
+        let loaded: Loaded, decision: Decision<Pending>, committed: (() => void) | void;
         try {
           loaded = await this.#load(groups);
-          decision = this.#decide(items, loaded);
+          decision = decide(items, loaded.counts, loaded.answers, this.#now(), this.#boundsOf);
           const op = this.#kv.atomic();
           for (const g of groups) {
             op.check({ key: g.guardKey, versionstamp: loaded.guards.get(g.guardId)!.versionstamp });
             op.sum(g.guardKey, 1n);
           }
-          for (const { key, count } of decision.writes.values()) op.set(key, toStoredCount(count));
-          for (const { key, answer } of decision.answers) {
-            op.set(key, answer, { expireIn: IDEMPOTENCY_TTL_MS });
+          for (const { item, count } of decision.writes.values()) {
+            op.set(item.counterKey, toStoredCount(count));
+          }
+          for (const { item, answer } of decision.answers) {
+            op.set(item.idemKey!, answer, { expireIn: IDEMPOTENCY_TTL_MS });
           }
           committed = this.#beforeCommit?.(op, decision.decided);
           this.#stats.commits++;
@@ -425,8 +339,8 @@ export class UsageMeter {
             const { epoch } = loaded.guards.get(g.guardId)!;
             this.#setGuard(g.guardId, { versionstamp: result.versionstamp, epoch });
           }
-          for (const [id, { count, guardId }] of decision.writes) {
-            this.#remember(id, count, loaded.guards.get(guardId)!.epoch);
+          for (const [id, { item, count }] of decision.writes) {
+            this.#remember(id, count, loaded.guards.get(item.guardId)!.epoch);
           }
           committed?.();
           return decision.results.map(([item, answer]) => () => item.resolve(answer));
@@ -488,27 +402,10 @@ export class UsageMeter {
 
     for (let tries = 0; needs.length > 0; tries++) {
       // Each need reads in units of [guard, ≤ 9 keys]; units are packed into getMany calls.
-      const units = needs.flatMap((need) => {
-        const wanted = [...need.missing.values()];
-        const out: { need: Need; keys: Deno.KvKey[] }[] = [];
-        for (let i = 0; i < Math.max(1, wanted.length); i += KV_LIMITS.readKeys - 1) {
-          out.push({
-            need,
-            keys: [need.g.guardKey, ...wanted.slice(i, i + KV_LIMITS.readKeys - 1)],
-          });
-        }
-        return out;
-      });
-      const calls: (typeof units)[] = [];
-      let size = 0;
-      for (const unit of units) {
-        if (calls.length === 0 || size + unit.keys.length > KV_LIMITS.readKeys) {
-          calls.push([]);
-          size = 0;
-        }
-        calls.at(-1)!.push(unit);
-        size += unit.keys.length;
-      }
+      const units = needs.flatMap((need) =>
+        readUnits(need, need.g.guardKey, [...need.missing.values()])
+      );
+      const calls = packReads(units);
       this.#stats.reads += calls.length;
       const results = await Promise.all(
         calls.map((call) => this.#reads.getMany(call.flatMap((unit) => unit.keys))),
@@ -564,67 +461,8 @@ export class UsageMeter {
     return { guards, answers, counts };
   }
 
-  /**
-   * Grants in arrival order while the limit allows. A granted idempotency key answers its repeats
-   * (in this batch too) when they are the same request (fingerprint), and is a conflict for any
-   * other; a refusal counted nothing, so it is not remembered and a repeat is decided afresh, as it
-   * would be in a later batch.
-   */
-  #decide(items: Pending[], loaded: Loaded): Decision {
-    const { answers: stored, counts } = loaded;
-    const writes = new Map<string, { key: Deno.KvKey; count: number; guardId: string }>();
-    const answers: { key: Deno.KvKey; answer: StoredAnswer }[] = [];
-    const results: [Pending, CountResult][] = [];
-    const decided: DecidedRequest[] = [];
-    const now = this.#now();
-
-    for (const item of items) {
-      const { req, idemId } = item;
-      if (idemId !== undefined) {
-        const earlier = stored.get(idemId);
-        if (earlier) {
-          // A record without a fingerprint (written before they were) replays, as it did then.
-          const same = earlier.fp === undefined || earlier.fp === item.fingerprint;
-          const answer = stripRecord(earlier);
-          results.push([
-            item,
-            same ? { ...answer, replayed: true } : { ...answer, ok: false, conflict: true },
-          ]);
-          continue;
-        }
-      }
-      const before = counts.get(item.counterId)!;
-      const fits = req.limit === null || before + req.amount <= req.limit;
-      const count = fits ? before + req.amount : before;
-      const result: CountResult = {
-        ok: fits,
-        replayed: false,
-        count,
-        limit: req.limit,
-        plan: req.plan,
-        period: this.#boundsOf(req.period),
-      };
-      if (fits) {
-        counts.set(item.counterId, count);
-        writes.set(item.counterId, { key: item.counterKey, count, guardId: item.guardId });
-        if (idemId !== undefined) {
-          const answer = {
-            ...result,
-            expiresAt: now + IDEMPOTENCY_TTL_MS,
-            fp: item.fingerprint,
-          };
-          stored.set(idemId, answer);
-          answers.push({ key: item.idemKey!, answer });
-        }
-      }
-      decided.push({ req, ok: fits, before });
-      results.push([item, result]);
-    }
-    return { writes, answers, results, decided };
-  }
-
   /** After a failed check: reads the guards of that commit and forgets the shards that moved. */
-  async #refreshGuards(groups: ShardGroup[]): Promise<void> {
+  async #refreshGuards(groups: ShardGroup<Pending>[]): Promise<void> {
     this.#stats.reads++;
     const entries = await this.#reads.getMany(groups.map((g) => g.guardKey));
     groups.forEach((g, i) => {
@@ -651,7 +489,8 @@ export class UsageMeter {
     return guards[shardOf(userId, this.#shards)];
   }
 
-  #boundsOf(period: Period): { start: string; end: string } {
+  /** A period's ISO bounds as answered, built once per period (an arrow: `decide` takes it as is). */
+  readonly #boundsOf = (period: Period): { start: string; end: string } => {
     let bounds = this.#periodBounds.get(period.key);
     if (!bounds) {
       if (this.#periodBounds.size >= 64) this.#periodBounds.clear();
@@ -659,7 +498,7 @@ export class UsageMeter {
       this.#periodBounds.set(period.key, bounds);
     }
     return bounds;
-  }
+  };
 
   /** The known state of a guard, marked as recently used. */
   #guard(guardId: string): ShardState | undefined {
@@ -686,95 +525,14 @@ export class UsageMeter {
   }
 }
 
-/** Splits requests by their shard guard, keeping arrival order within each group. */
-function groupByGuard<T extends Counted>(items: T[]): ShardGroup<T>[] {
-  const groups = new Map<string, ShardGroup<T>>();
-  for (const item of items) {
-    let group = groups.get(item.guardId);
-    if (!group) {
-      group = { guardKey: item.guardKey, guardId: item.guardId, items: [] };
-      groups.set(item.guardId, group);
-    }
-    group.items.push(item);
-  }
-  return [...groups.values()];
-}
-
 /** Raised for counts asked after `close()`. */
 export class MeterClosedError extends Error {
   override name = "MeterClosedError";
 }
 
-function stripRecord({ expiresAt: _, fp: _fp, ...answer }: StoredAnswer): CountResult {
-  return answer;
-}
-
-/**
- * What an idempotency record is bound to: every field of a count that changes what it counts
- * (platform, end-user, amount). A key reused with a request of another fingerprint is a conflict,
- * never a replay. A field that comes to change what is counted (a `feature`, say) joins the list
- * only when set, so records written before it keep matching their repeats. Stored (16 hex digits)
- * and compared by other processes and later versions: the function must never change for the
- * fields it covers. A 64-bit non-cryptographic hash: only a tenant's own requests, under one of
- * their own keys, could collide, and a collision is a replay, as before fingerprints.
- */
-export function countFingerprint(
-  req: Pick<CountRequest, "platformId" | "userId" | "amount">,
-): string {
-  return hash64([req.platformId, req.userId, String(req.amount)]);
-}
-
-/**
- * cyrb53's mixing, kept to its two 32-bit halves: a fast, well-spread 64-bit hash of a list of
- * strings, each prefixed with its length so that no two lists hash the same text.
- */
-function hash64(parts: readonly string[]): string {
-  let h1 = 0xdeadbeef, h2 = 0x41c6ce57;
-  for (const part of parts) {
-    for (let i = -1; i < part.length; i++) {
-      const c = i < 0 ? part.length : part.charCodeAt(i);
-      h1 = Math.imul(h1 ^ c, 2654435761);
-      h2 = Math.imul(h2 ^ c, 1597334677);
-    }
-  }
-  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
-  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
-  return (h2 >>> 0).toString(16).padStart(8, "0") + (h1 >>> 0).toString(16).padStart(8, "0");
-}
-
-/** A stable string id for a KV key (parts are strings and numbers, joined by a separator they can't hold). */
-function idOf(key: Deno.KvKey): string {
-  return key.join("\u0000");
-}
-
-/**
- * An upper bound of a key's encoded size: a tag and a terminator per part, UTF-8 strings
- * (a NUL escaped to two bytes), 9 bytes per number.
- */
-export function keyBytes(key: Deno.KvKey): number {
-  let n = 0;
-  for (const part of key) {
-    if (typeof part === "string") {
-      n += 2;
-      for (let i = 0; i < part.length; i++) {
-        const c = part.charCodeAt(i);
-        n += c === 0 ? 2 : c < 0x80 ? 1 : c < 0x800 ? 2 : 3;
-      }
-    } else {
-      n += 10;
-    }
-  }
-  return n;
-}
-
-/** FNV-1a of the user id → shard number. */
+/** The shard of `shards` an end-user's counters fall under (FNV-1a of the user id). */
 export function shardOf(userId: string, shards: number): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < userId.length; i++) {
-    h ^= userId.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return (h >>> 0) % shards;
+  return fnv1a(userId) % shards;
 }
 
 function sleep(ms: number): Promise<void> {

@@ -1,5 +1,5 @@
 /** Which tier a tenant-API call is measured against. */
-import type { PaidPlan } from "../billing/end_user_plans.ts";
+import type { PaidPlan } from "../kv/end_users.ts";
 import { ApiError } from "../errors.ts";
 import { defaultTier, type Tier } from "../schemas/tiers.ts";
 

@@ -9,9 +9,9 @@ import { PLATFORM_SCOPE } from "../../lib/kv/stripe_events.ts";
 import {
   type FounderSubscription,
   getFounderSubscription,
-  shouldApply,
   type SubscriptionSnapshot,
 } from "../../lib/kv/founder_subscriptions.ts";
+import { supersedes } from "../../lib/kv/supersedes.ts";
 import { founderHeaders, json } from "../_helpers/app.ts";
 import { PLATFORM_KEY, type StripeTestApp, stripeTestApp } from "../_helpers/stripe.ts";
 
@@ -338,7 +338,11 @@ function record(over: Partial<FounderSubscription>): FounderSubscription {
   };
 }
 
-Deno.test("shouldApply: a canceled subscription never comes back, and a late end of an old subscription never cancels a new one", () => {
+/** Founders' snapshots are settled by event time. */
+const shouldApply = (current: FounderSubscription | null, next: SubscriptionSnapshot) =>
+  supersedes(current, next, "event");
+
+Deno.test("supersedes (founders' snapshots): a canceled subscription never comes back, and a late end of an old subscription never cancels a new one", () => {
   assert.equal(shouldApply(null, snapshot({})), true);
   assert.equal(shouldApply(record({ status: "canceled" }), snapshot({ status: "active" })), false);
   assert.equal(shouldApply(record({}), snapshot({ status: "canceled", eventCreated: 10 })), true);

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { hashApiKey } from "../../lib/auth/api_keys.ts";
+import { hashApiKey } from "../../lib/api_keys.ts";
 import { findApiKey, getPlatform } from "../../lib/kv/platforms.ts";
 import { getTiers } from "../../lib/kv/tiers.ts";
 

@@ -5,15 +5,14 @@
 import assert from "node:assert/strict";
 import { keys } from "../../lib/kv/keys.ts";
 import {
-  countFingerprint,
   type CountRequest,
   type CountResult,
   MeterClosedError,
   shardOf,
-  UsageMeter,
 } from "../../lib/usage/meter.ts";
+import { countFingerprint } from "../../lib/usage/decide.ts";
 import type { Period } from "../../lib/usage/period.ts";
-import { auditedKv, DEC, NOV, req, tempKvPath } from "./_kv.ts";
+import { DEC, meterWorld, NOV, req } from "./_kv.ts";
 import { countOf, type StoredCount } from "../../lib/kv/usage.ts";
 
 async function usageIn(kv: Deno.Kv, userId: string, period: Period = NOV, platformId = "plt_test") {
@@ -43,9 +42,8 @@ function simulate(requests: CountRequest[]): { ok: boolean; count: number }[] {
 }
 
 Deno.test("many end-users counted at once: each answer is what exact counting in arrival order gives, and KV agrees", async () => {
-  await using tmp = await tempKvPath();
-  const kv = await Deno.openKv(tmp.path);
-  const meter = new UsageMeter(kv);
+  await using w = await meterWorld();
+  const { kv, meter } = w;
   const random = prng(1);
   const requests = Array.from(
     { length: 3000 },
@@ -64,15 +62,12 @@ Deno.test("many end-users counted at once: each answer is what exact counting in
   requests.forEach((r, i) => finals.set(r.userId, expected[i].count));
   for (const [userId, count] of finals) assert.equal(await usageIn(kv, userId), count, userId);
   assert.ok(meter.stats.commits < 3000 / 10, `${meter.stats.commits} commits: no batching?`);
-  await meter.close();
-  kv.close();
 });
 
 Deno.test("a counter stored as a number (files of earlier versions) keeps counting from its value, then is a KvU64", async () => {
-  await using tmp = await tempKvPath();
-  const kv = await Deno.openKv(tmp.path);
+  await using w = await meterWorld();
+  const { kv, meter } = w;
   await kv.set(keys.usage("plt_test", NOV.key, "legacy"), 8);
-  const meter = new UsageMeter(kv);
   assert.equal(await meter.read("plt_test", NOV, "legacy"), 8);
   const granted = await meter.count(req("legacy", { limit: 10, amount: 2 }));
   assert.deepEqual([granted.ok, granted.count], [true, 10]);
@@ -82,13 +77,11 @@ Deno.test("a counter stored as a number (files of earlier versions) keeps counti
   const stored = (await kv.get(keys.usage("plt_test", NOV.key, "legacy"))).value;
   assert.ok(stored instanceof Deno.KvU64, `stored ${stored}`);
   assert.equal(stored.value, 10n);
-  kv.close();
 });
 
 Deno.test("one hot end-user: exactly the limit is granted, in arrival order, and the rest refused", async () => {
-  await using tmp = await tempKvPath();
-  const kv = await Deno.openKv(tmp.path);
-  const meter = new UsageMeter(kv);
+  await using w = await meterWorld();
+  const { kv, meter } = w;
   const results = await Promise.all(
     Array.from({ length: 1000 }, () => meter.count(req("hot", { limit: 100 }))),
   );
@@ -98,14 +91,11 @@ Deno.test("one hot end-user: exactly the limit is granted, in arrival order, and
   );
   assert.ok(results.slice(100).every((r) => !r.ok && r.count === 100 && r.limit === 100));
   assert.equal(await usageIn(kv, "hot"), 100);
-  await meter.close();
-  kv.close();
 });
 
 Deno.test("limit boundaries: an amount that exactly fills the limit is granted, one more unit is not", async () => {
-  await using tmp = await tempKvPath();
-  const kv = await Deno.openKv(tmp.path);
-  const meter = new UsageMeter(kv);
+  await using w = await meterWorld();
+  const { kv, meter } = w;
   const [a, b, c, d, zero, u1, u2] = await Promise.all([
     meter.count(req("edge", { limit: 10, amount: 7 })),
     meter.count(req("edge", { limit: 10, amount: 4 })), // 11 > 10: refused
@@ -127,14 +117,11 @@ Deno.test("limit boundaries: an amount that exactly fills the limit is granted, 
     null,
   );
   assert.equal(await usageIn(kv, "unlimited"), 2_000_000);
-  await meter.close();
-  kv.close();
 });
 
 Deno.test("idempotency: repeats inside one batch count once and all get the first answer", async () => {
-  await using tmp = await tempKvPath();
-  const kv = await Deno.openKv(tmp.path);
-  const meter = new UsageMeter(kv);
+  await using w = await meterWorld();
+  const { kv, meter } = w;
   const k = { idempotencyKey: "order-1", amount: 2 };
   const results = await Promise.all([
     meter.count(req("u", k)),
@@ -152,16 +139,12 @@ Deno.test("idempotency: repeats inside one batch count once and all get the firs
     ...Array.from({ length: 20 }, () => [2, true]),
   ]);
   assert.equal(await usageIn(kv, "u"), 4);
-  await meter.close();
-  kv.close();
 });
 
 Deno.test("idempotency: a repeat in a later batch, or through another meter, replays and counts nothing", async () => {
-  await using tmp = await tempKvPath();
-  const kv1 = await Deno.openKv(tmp.path);
-  const kv2 = await Deno.openKv(tmp.path);
-  const m1 = new UsageMeter(kv1);
-  const m2 = new UsageMeter(kv2);
+  await using w = await meterWorld({ meters: 2 });
+  const [kv1] = w.handles;
+  const [m1, m2] = w.meters;
   const first = await m1.count(req("u", { idempotencyKey: "pay-9", amount: 5 }));
   const again = await m1.count(req("u", { idempotencyKey: "pay-9", amount: 5 }));
   const elsewhere = await m2.count(req("u", { idempotencyKey: "pay-9", amount: 5 }));
@@ -178,16 +161,11 @@ Deno.test("idempotency: a repeat in a later batch, or through another meter, rep
   assert.equal(racing.filter((r) => !r.replayed).length, 1);
   assert.ok(racing.every((r) => r.ok && r.count === 6), JSON.stringify(racing));
   assert.equal(await usageIn(kv1, "u"), 6);
-  await m1.close();
-  await m2.close();
-  kv1.close();
-  kv2.close();
 });
 
 Deno.test("idempotency: a refusal is not remembered, so a repeat that now fits is granted once", async () => {
-  await using tmp = await tempKvPath();
-  const kv = await Deno.openKv(tmp.path);
-  const meter = new UsageMeter(kv);
+  await using w = await meterWorld();
+  const { kv, meter } = w;
   await meter.count(req("u", { limit: 1 }));
   const k = { idempotencyKey: "upgrade" };
   const refused = await meter.count(req("u", { ...k, limit: 1 }));
@@ -202,14 +180,11 @@ Deno.test("idempotency: a refusal is not remembered, so a repeat that now fits i
   assert.deepEqual([r2.ok, r2.count, r2.replayed], [true, 2, false]);
   assert.deepEqual([r3.ok, r3.count, r3.replayed, r3.limit], [true, 2, true, 5]);
   assert.equal(await usageIn(kv, "u"), 2);
-  await meter.close();
-  kv.close();
 });
 
 Deno.test("period boundary inside one batch: each period counts on its own, an idempotency key counts once", async () => {
-  await using tmp = await tempKvPath();
-  const kv = await Deno.openKv(tmp.path);
-  const meter = new UsageMeter(kv);
+  await using w = await meterWorld();
+  const { kv, meter } = w;
   const results = await Promise.all(
     Array.from(
       { length: 10 },
@@ -237,16 +212,12 @@ Deno.test("period boundary inside one batch: each period counts on its own, an i
   ]);
   assert.deepEqual([late.replayed, early.replayed, early.count], [false, true, 1]);
   assert.equal((await usageIn(kv, "v", NOV)) + (await usageIn(kv, "v", DEC)), 1);
-  await meter.close();
-  kv.close();
 });
 
 Deno.test("idempotency across a period boundary stays once when two meters race on it", async () => {
-  await using tmp = await tempKvPath();
-  const kv1 = await Deno.openKv(tmp.path);
-  const kv2 = await Deno.openKv(tmp.path);
-  const m1 = new UsageMeter(kv1);
-  const m2 = new UsageMeter(kv2);
+  await using w = await meterWorld({ meters: 2 });
+  const [kv1] = w.handles;
+  const [m1, m2] = w.meters;
   for (let round = 0; round < 20; round++) {
     const key = `midnight-${round}`;
     const results = await Promise.all([
@@ -256,23 +227,14 @@ Deno.test("idempotency across a period boundary stays once when two meters race 
     assert.equal(results.filter((r) => !r.replayed).length, 1, `round ${round}`);
   }
   assert.equal((await usageIn(kv1, "w", NOV)) + (await usageIn(kv1, "w", DEC)), 20);
-  await m1.close();
-  await m2.close();
-  kv1.close();
-  kv2.close();
 });
 
 for (const readHandles of [false, true]) {
   const how = readHandles ? ", each reading through a handle of its own" : "";
   Deno.test(`two meters on two handles of one KV file${how} grant exactly the limit and count every grant`, async () => {
-    await using tmp = await tempKvPath();
-    const kv1 = await Deno.openKv(tmp.path);
-    const kv2 = await Deno.openKv(tmp.path);
-    const readers = readHandles ? [await Deno.openKv(tmp.path), await Deno.openKv(tmp.path)] : [];
-    const meters = [
-      new UsageMeter(kv1, { reads: readers[0] }),
-      new UsageMeter(kv2, { reads: readers[1] }),
-    ];
+    await using w = await meterWorld({ meters: 2, readHandles });
+    const [kv1, kv2] = w.handles;
+    const meters = w.meters;
     const random = prng(2);
     const requests = Array.from(
       { length: 4000 },
@@ -305,19 +267,13 @@ for (const readHandles of [false, true]) {
         userId,
       );
     }
-    for (const m of meters) await m.close();
-    kv1.close();
-    kv2.close();
-    for (const r of readers) r.close();
   });
 }
 
 Deno.test("a meter whose cached counts went stale notices the other meter's writes", async () => {
-  await using tmp = await tempKvPath();
-  const kv1 = await Deno.openKv(tmp.path);
-  const kv2 = await Deno.openKv(tmp.path);
-  const a = new UsageMeter(kv1);
-  const b = new UsageMeter(kv2);
+  await using w = await meterWorld({ meters: 2 });
+  const [kv1] = w.handles;
+  const [a, b] = w.meters;
   for (let i = 0; i < 5; i++) await a.count(req("u", { limit: 10 }));
   for (let i = 0; i < 4; i++) await b.count(req("u", { limit: 10 }));
   const next = await a.count(req("u", { limit: 10 }));
@@ -326,18 +282,13 @@ Deno.test("a meter whose cached counts went stale notices the other meter's writ
   assert.deepEqual([over.ok, over.count], [false, 10]);
   // A neighbour in the same shard moved the guard; the refusal above must not have been cached as 9.
   assert.equal(await usageIn(kv1, "u"), 10);
-  await a.close();
-  await b.close();
-  kv1.close();
-  kv2.close();
 });
 
 Deno.test("tiny caches (2 counters, 1 guard) evict constantly and still count exactly across two meters", async () => {
-  await using tmp = await tempKvPath();
-  const kv1 = await Deno.openKv(tmp.path);
-  const kv2 = await Deno.openKv(tmp.path);
   const options = { cacheSize: 2, guardCacheSize: 1, shards: 4 };
-  const meters = [new UsageMeter(kv1, options), new UsageMeter(kv2, options)];
+  await using w = await meterWorld({ meters: 2, options });
+  const [kv1] = w.handles;
+  const meters = w.meters;
   const random = prng(3);
   const granted = new Map<string, number[]>();
   for (let round = 0; round < 10; round++) {
@@ -360,16 +311,11 @@ Deno.test("tiny caches (2 counters, 1 guard) evict constantly and still count ex
     assert.equal(await usageIn(kv1, userId), counts.length, userId);
     assert.ok(counts.length <= 30);
   }
-  for (const m of meters) await m.close();
-  kv1.close();
-  kv2.close();
 });
 
 Deno.test("denokv limits: with 50+ shards in one batch every commit has ≤ 10 checks and ≤ 1,000 mutations", async () => {
-  await using tmp = await tempKvPath();
-  const real = await Deno.openKv(tmp.path);
-  const { kv, commits } = auditedKv(real);
-  const meter = new UsageMeter(kv, { shards: 64 });
+  await using w = await meterWorld({ audited: true, options: { shards: 64 } });
+  const { kv: real, meter, commits } = w;
   const users = Array.from({ length: 400 }, (_, i) => `user-${i}`);
   assert.ok(new Set(users.map((u) => shardOf(u, 64))).size >= 50);
   const results = await Promise.all(users.map((u) => meter.count(req(u))));
@@ -378,18 +324,14 @@ Deno.test("denokv limits: with 50+ shards in one batch every commit has ≤ 10 c
   assert.ok(commits.every((c) => c.checks <= 10 && c.mutations <= 1000), JSON.stringify(commits));
   assert.equal(Math.max(...commits.map((c) => c.checks)), 10, "groups are packed 10 to a commit");
   for (const u of users.slice(0, 20)) assert.equal(await usageIn(real, u), 1);
-  await meter.close();
-  real.close();
 });
 
 Deno.test("denokv limits: a large batch of long ids with idempotency keys stays within mutations and key bytes", async () => {
-  await using tmp = await tempKvPath();
-  const real = await Deno.openKv(tmp.path);
-  const { kv, commits } = auditedKv(real);
   // One shard puts a whole batch into one commit. 256-character user ids and 255-character
   // idempotency keys: the local KV itself refuses any commit over 80 KiB of keys, so a wrong
   // size budget fails here with a TypeError.
-  const meter = new UsageMeter(kv, { shards: 1, maxBatch: 5000 });
+  await using w = await meterWorld({ audited: true, options: { shards: 1, maxBatch: 5000 } });
+  const { kv: real, meter, commits } = w;
   const userOf = (i: number) => `${i}-`.padEnd(256, "x");
   const requests = Array.from(
     { length: 1200 },
@@ -408,14 +350,11 @@ Deno.test("denokv limits: a large batch of long ids with idempotency keys stays 
   );
   assert.ok(short.every((r) => r.ok));
   assert.ok(commits.every((c) => c.checks <= 10 && c.mutations <= 1000), JSON.stringify(commits));
-  await meter.close();
-  real.close();
 });
 
 Deno.test("close() commits and answers every count already taken, then refuses new ones", async () => {
-  await using tmp = await tempKvPath();
-  const kv = await Deno.openKv(tmp.path);
-  const meter = new UsageMeter(kv);
+  await using w = await meterWorld();
+  const { kv, meter } = w;
   const taken = Array.from(
     { length: 500 },
     (_, i) => meter.count(req(`u${i % 50}`, { limit: null })),
@@ -425,14 +364,13 @@ Deno.test("close() commits and answers every count already taken, then refuses n
   assert.ok(results.every((r) => r.ok));
   assert.equal(await usageIn(kv, "u0"), 10);
   await assert.rejects(meter.count(req("late")), MeterClosedError);
-  kv.close();
 });
 
 Deno.test("beforeCommit adds its mutations to the very commit that grants or refuses", async () => {
-  await using tmp = await tempKvPath();
-  const kv = await Deno.openKv(tmp.path);
+  await using w = await meterWorld();
+  const kv = w.kv;
   let committed = 0;
-  const meter = new UsageMeter(kv, {
+  const meter = w.meterOn(kv, {
     beforeCommit(op, decided) {
       const total = decided.reduce((sum, d) => sum + (d.ok ? d.req.amount : 0), 0);
       const refused = decided.filter((d) => !d.ok).length;
@@ -449,49 +387,33 @@ Deno.test("beforeCommit adds its mutations to the very commit that grants or ref
   assert.equal(total, 7n * 20n);
   assert.equal(refused, 300n - 7n * 10n);
   assert.equal(committed, meter.stats.commits - meter.stats.conflicts);
-  await meter.close();
-  kv.close();
 });
 
 Deno.test("read() answers what KV holds, also after another meter's writes", async () => {
-  await using tmp = await tempKvPath();
-  const kv1 = await Deno.openKv(tmp.path);
-  const kv2 = await Deno.openKv(tmp.path);
-  const a = new UsageMeter(kv1);
-  const b = new UsageMeter(kv2);
+  await using w = await meterWorld({ meters: 2 });
+  const [a, b] = w.meters;
   for (let i = 0; i < 3; i++) await a.count(req("u", { limit: null }));
   assert.equal(await a.read("plt_test", NOV, "u"), 3);
   for (let i = 0; i < 2; i++) await b.count(req("u", { limit: null }));
   assert.equal(await a.read("plt_test", NOV, "u"), 5, "the cached 3 must not be answered");
   assert.equal(await a.read("plt_test", NOV, "never-counted"), 0);
   assert.equal(await b.read("plt_test", DEC, "u"), 0);
-  await a.close();
-  await b.close();
-  kv1.close();
-  kv2.close();
 });
 
 Deno.test("reads asked together share KV reads: one guard read confirms every cached count of a shard", async () => {
-  await using tmp = await tempKvPath();
-  const kv = await Deno.openKv(tmp.path);
-  const meter = new UsageMeter(kv, { shards: 8 });
+  await using w = await meterWorld({ options: { shards: 8 } });
+  const { meter } = w;
   const users = Array.from({ length: 50 }, (_, i) => `u${i}`);
   await Promise.all(users.map((u, i) => meter.count(req(u, { limit: null, amount: i + 1 }))));
   const before = meter.stats.reads;
   const counts = await Promise.all(users.map((u) => meter.read("plt_test", NOV, u)));
   assert.deepEqual(counts, users.map((_, i) => i + 1));
   assert.equal(meter.stats.reads - before, 1, "8 guards in one getMany");
-  await meter.close();
-  kv.close();
 });
 
 Deno.test("a read asked after a 200 never answers less than that 200's count, while two meters write", async () => {
-  await using tmp = await tempKvPath();
-  const handles = await Promise.all([0, 1, 2, 3].map(() => Deno.openKv(tmp.path)));
-  const meters = [
-    new UsageMeter(handles[0], { reads: handles[2] }),
-    new UsageMeter(handles[1], { reads: handles[3] }),
-  ];
+  await using w = await meterWorld({ meters: 2, readHandles: true });
+  const { handles, meters } = w;
   const random = prng(4);
   const checks: Promise<void>[] = [];
   await Promise.all(Array.from({ length: 600 }, async (_, i) => {
@@ -514,16 +436,13 @@ Deno.test("a read asked after a 200 never answers less than that 200's count, wh
     assert.equal(inKv, 120);
     for (const m of meters) assert.equal(await m.read("plt_test", NOV, `u${u}`), inKv);
   }
-  for (const m of meters) await m.close();
-  for (const h of handles) h.close();
 });
 
 Deno.test("idempotency: a key reused with another amount in the same batch is a conflict and counts nothing; the same amount still replays", async () => {
-  await using tmp = await tempKvPath();
-  const kv = await Deno.openKv(tmp.path);
-  const meter = new UsageMeter(kv);
+  await using w = await meterWorld();
+  const { kv, meter } = w;
   const decided: number[] = [];
-  const analytics = new UsageMeter(kv, {
+  const analytics = w.meterOn(kv, {
     beforeCommit: (_op, ds) => void decided.push(...ds.map((d) => d.req.amount)),
   });
   for (const m of [meter, analytics]) {
@@ -546,15 +465,11 @@ Deno.test("idempotency: a key reused with another amount in the same batch is a 
     assert.equal(await usageIn(kv, user), 2);
   }
   assert.deepEqual(decided, [2], "a conflict is neither granted nor refused (analytics)");
-  await meter.close();
-  await analytics.close();
-  kv.close();
 });
 
 Deno.test("idempotency: a key reused with another amount in a later batch, or after a restart, is a conflict", async () => {
-  await using tmp = await tempKvPath();
-  let kv = await Deno.openKv(tmp.path);
-  let meter = new UsageMeter(kv);
+  await using w = await meterWorld();
+  let { kv, meter } = w;
   const first = await meter.count(req("u", { idempotencyKey: "pay-1", amount: 5 }));
   assert.deepEqual([first.ok, first.count, first.conflict], [true, 5, undefined]);
   const other = await meter.count(req("u", { idempotencyKey: "pay-1", amount: 6 }));
@@ -568,22 +483,19 @@ Deno.test("idempotency: a key reused with another amount in a later batch, or af
   await meter.close();
   kv.close();
 
-  kv = await Deno.openKv(tmp.path);
-  meter = new UsageMeter(kv);
+  kv = await w.open();
+  meter = w.meterOn(kv);
   const afterRestart = await meter.count(req("u", { idempotencyKey: "pay-1", amount: 7 }));
   assert.deepEqual([afterRestart.ok, afterRestart.conflict], [false, true]);
   const replay = await meter.count(req("u", { idempotencyKey: "pay-1", amount: 5 }));
   assert.deepEqual(replay, { ...first, replayed: true });
   assert.equal(await usageIn(kv, "u"), 5);
-  await meter.close();
-  kv.close();
 });
 
 Deno.test("idempotency: two meters on one KV file racing one key with different amounts count exactly one of them", async () => {
-  await using tmp = await tempKvPath();
-  const kv1 = await Deno.openKv(tmp.path);
-  const kv2 = await Deno.openKv(tmp.path);
-  const meters = [new UsageMeter(kv1), new UsageMeter(kv2)];
+  await using w = await meterWorld({ meters: 2 });
+  const [kv1] = w.handles;
+  const meters = w.meters;
   for (let round = 0; round < 30; round++) {
     const key = `race-${round}`;
     const results = await Promise.all(
@@ -603,15 +515,11 @@ Deno.test("idempotency: two meters on one KV file racing one key with different 
   }
   const total = await usageIn(kv1, "r");
   assert.ok(total >= 30 && total <= 90, `${total}`);
-  for (const m of meters) await m.close();
-  kv1.close();
-  kv2.close();
 });
 
 Deno.test("idempotency: a record written before fingerprints (none stored) still replays", async () => {
-  await using tmp = await tempKvPath();
-  const kv = await Deno.openKv(tmp.path);
-  const meter = new UsageMeter(kv);
+  await using w = await meterWorld();
+  const { kv, meter } = w;
   const legacy = {
     ok: true,
     replayed: false,
@@ -626,8 +534,6 @@ Deno.test("idempotency: a record written before fingerprints (none stored) still
   const { expiresAt: _, ...answer } = legacy;
   assert.deepEqual(again, { ...answer, replayed: true });
   assert.equal(await usageIn(kv, "u"), 0);
-  await meter.close();
-  kv.close();
 });
 
 Deno.test("the request fingerprint covers platform, end-user and amount, and is stable across versions (it is stored)", () => {

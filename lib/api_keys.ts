@@ -1,6 +1,9 @@
-/** API keys: generation, hashing and the non-secret display prefix. Only hashes are stored. */
+/**
+ * API keys: generation, hashing and the non-secret display prefix. Only hashes are stored. Pure and
+ * at the bottom: KV writes a platform's key records with it, auth checks callers' keys with it.
+ */
 import { createHash } from "node:crypto";
-import { encodeBase64Url } from "../encoding.ts";
+import { encodeBase64Url } from "./encoding.ts";
 
 export type KeyMode = "live" | "test";
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { generateApiKey, hashApiKey, isApiKeyShaped, keyPrefix } from "../../lib/auth/api_keys.ts";
+import { generateApiKey, hashApiKey, isApiKeyShaped, keyPrefix } from "../lib/api_keys.ts";
 
 Deno.test("API keys are dk_live_/dk_test_ plus 32 random URL-safe bytes, never alike", () => {
   const live = generateApiKey("live");
