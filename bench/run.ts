@@ -1,21 +1,36 @@
 /**
- * `deno task bench [--quick]`: dream-api's hot path against bare `Deno.serve`, in one run.
+ * `deno task bench [--quick]`: dream-api's hot path against bare `Deno.serve`, the contract's
+ * floor and the Redis design a team would build instead of us, in one run.
  *
  * Starts the ceiling (bench/bare.ts), the floor (bench/floor.ts: the contract's unavoidable work
- * per request, without counting) and the real server (main.ts on a fresh KV file with one
- * platform and key) as subprocesses, alternates them under the same wrk settings (1 thread,
- * 50 connections, the same Lua script), and prints a markdown table, also written to
- * bench/RESULTS.md (bench/out/quick.md with --quick). Needs `wrk` on PATH.
+ * per request, without counting), two Redis peers (bench/redis_peer.ts: an HTTP server doing one
+ * Lua check-and-increment per request, in front of `redis-server` as shipped, and of one made as
+ * durable as we are with `appendfsync always`) and the real server (main.ts on a fresh KV file with
+ * one platform and key) as subprocesses, alternates them under the same wrk settings (1 thread,
+ * 50 connections, the same Lua script), and prints markdown tables, also written to
+ * bench/RESULTS.md (bench/out/quick.md with --quick), followed by dream-api's CPU breakdown
+ * (bench/cpu.ts) and the founders' analytics (bench/preview.ts). Needs `wrk` and `redis-server`.
  */
 import { parseArgs } from "node:util";
-import { fileURLToPath } from "node:url";
-import { runAdmin } from "../cli/admin.ts";
 import { keys } from "../lib/kv/keys.ts";
-import { setTiers } from "../lib/kv/tiers.ts";
 import { periodOf } from "../lib/usage/period.ts";
-
-const ROOT = fileURLToPath(new URL("../", import.meta.url));
-const LUA = `${ROOT}bench/wrk/tenant.lua`;
+import {
+  available,
+  CONNECTIONS,
+  loadAverage,
+  makePlatform,
+  memoryOf,
+  processCpu,
+  ROOT,
+  rps,
+  seedRedis,
+  type Server,
+  spawnServer,
+  startFlags,
+  startRedis,
+  wrk as runWrk,
+  type WrkResult,
+} from "./_bench.ts";
 
 const flags = parseArgs({
   args: Deno.args,
@@ -24,148 +39,25 @@ const flags = parseArgs({
     rounds: { type: "string" },
     duration: { type: "string" },
     "distinct-users": { type: "string" },
+    /** ioredis's `enableAutoPipelining` in the peers; the default is the better one measured. */
+    "peer-auto-pipelining": { type: "string", default: "on" },
   },
 });
+const PEER_AUTO_PIPELINING = flags.values["peer-auto-pipelining"] !== "off";
 const QUICK = flags.values.quick;
 /** Seconds per measured wrk run. */
 const DURATION = Number(flags.values.duration ?? (QUICK ? 3 : 10));
-/** Alternations of bare/floor/real per scenario; figures are the mean over rounds. */
+/** Alternations of the servers per scenario; figures are the mean over rounds. */
 const ROUNDS = Number(flags.values.rounds ?? (QUICK ? 1 : 2));
-const CONNECTIONS = 50;
 const SPREAD_USERS = 10_000;
 const EXACT_LIMIT = 10_000;
 const DISTINCT_USERS = Number(flags.values["distinct-users"] ?? (QUICK ? 50_000 : 1_000_000));
 
-interface WrkResult {
-  requests: number;
-  duration_us: number;
-  p50_us: number;
-  p99_us: number;
-  max_us: number;
-  errors: { connect: number; read: number; write: number; status: number; timeout: number };
-  counted: boolean;
-  s2xx: number;
-  s429: number;
-  s5xx: number;
-  sother: number;
-}
-
-const rps = (r: WrkResult) => r.requests / (r.duration_us / 1e6);
-
-/** The `--v8-flags=…` of `deno task start`, so the server runs here as it does in production. */
-async function startFlags(): Promise<string[]> {
-  const config = JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`));
-  return (String(config.tasks?.start ?? "").match(/--v8-flags=\S+/g) ?? []);
-}
-
-interface Server {
-  url: string;
-  pid: number;
-  output(): string;
-  stop(): Promise<void>;
-}
-
-/** Spawns a server and resolves once `listening` finds its port in what it prints. */
-async function spawnServer(
-  args: string[],
-  env: Record<string, string>,
-  listening: RegExp,
-  cwd: string,
-): Promise<Server> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args,
-    env,
-    cwd,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  let output = "";
-  let onText = () => {};
-  const drain = async (stream: typeof child.stdout) => {
-    for await (const text of stream.pipeThrough(new TextDecoderStream())) {
-      output = (output + text).slice(-20_000);
-      onText();
-    }
-  };
-  void drain(child.stdout);
-  void drain(child.stderr);
-  const port = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`did not start:\n${output}`)), 60_000);
-    onText = () => {
-      const found = listening.exec(output)?.[1];
-      if (found) {
-        clearTimeout(timer);
-        resolve(found);
-      }
-    };
-    child.status.then(() => reject(new Error(`exited before listening:\n${output}`)));
-  });
-  return {
-    url: `http://127.0.0.1:${port}`,
-    pid: child.pid,
-    output: () => output,
-    async stop() {
-      try {
-        child.kill("SIGTERM");
-      } catch { /* already gone */ }
-      await child.status;
-    },
-  };
-}
-
-/** Runs wrk with the tenant script; `env` configures the script (see bench/wrk/tenant.lua). */
-async function wrk(
+const wrk = (
   url: string,
   env: Record<string, string>,
   options: { seconds?: number; connections?: number } = {},
-): Promise<WrkResult> {
-  const out = await new Deno.Command("wrk", {
-    args: [
-      "-t1",
-      `-c${options.connections ?? CONNECTIONS}`,
-      `-d${options.seconds ?? DURATION}s`,
-      "--timeout",
-      "5s",
-      "-s",
-      LUA,
-      url,
-    ],
-    env,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const text = new TextDecoder().decode(out.stdout);
-  const line = text.split("\n").find((l) => l.startsWith("BENCH_JSON "));
-  if (!out.success || !line) {
-    throw new Error(`wrk failed:\n${text}\n${new TextDecoder().decode(out.stderr)}`);
-  }
-  return JSON.parse(line.slice("BENCH_JSON ".length));
-}
-
-async function wrkAvailable(): Promise<boolean> {
-  try {
-    await new Deno.Command("wrk", { args: ["--version"], stdout: "null", stderr: "null" })
-      .output();
-    return true;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
-    throw error;
-  }
-}
-
-/** Peak and current resident memory of a process, in MiB (Linux /proc). */
-async function memoryOf(pid: number): Promise<{ peakMiB: number; rssMiB: number }> {
-  const status = await Deno.readTextFile(`/proc/${pid}/status`);
-  const kib = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1]);
-  return { peakMiB: kib("VmHWM") / 1024, rssMiB: kib("VmRSS") / 1024 };
-}
-
-/** The 1, 5 and 15 minute load averages: other work on the machine skews every figure. */
-async function loadAverage(): Promise<string> {
-  const text = await Deno.readTextFile("/proc/loadavg").catch(() => "? ? ?");
-  return text.split(" ").slice(0, 3).join(", ");
-}
+) => runWrk(url, env, { seconds: options.seconds ?? DURATION, connections: options.connections });
 
 async function machine(): Promise<string> {
   const cpuinfo = await Deno.readTextFile("/proc/cpuinfo").catch(() => "");
@@ -187,21 +79,43 @@ const fmt = {
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
+/** The servers of a run, in the order they alternate; `cpuPids` are the processes whose CPU counts. */
+const SERVERS = ["bare", "floor", "redis", "redis-fsync", "dream-api"] as const;
+type ServerName = typeof SERVERS[number];
+
+interface Measured {
+  runs: WrkResult[];
+  /** CPU time (µs) of the server's processes (and its Redis) during each run. */
+  cpuUs: number[];
+}
+
 interface Paired {
   name: string;
-  bare: WrkResult[];
-  floor: WrkResult[];
-  real: WrkResult[];
+  counted: boolean;
+  by: Record<ServerName, Measured>;
 }
 
 async function main() {
-  if (!(await wrkAvailable())) {
+  if (!(await available("wrk"))) {
     console.error(
       "deno task bench needs wrk (https://github.com/wg/wrk) on PATH.\n" +
         "  Debian/Ubuntu: sudo apt-get install wrk\n  macOS: brew install wrk",
     );
     Deno.exit(1);
   }
+  if (!(await available("redis-server"))) {
+    console.error(
+      "deno task bench needs redis-server and redis-cli (the Redis peer) on PATH.\n" +
+        "  Debian/Ubuntu: sudo apt-get install redis-server " +
+        "(then `sudo systemctl disable --now redis-server`: the bench starts its own)\n" +
+        "  macOS: brew install redis",
+    );
+    Deno.exit(1);
+  }
+  const redisVersion = new TextDecoder().decode(
+    (await new Deno.Command("redis-server", { args: ["--version"], stdout: "piped" }).output())
+      .stdout,
+  ).trim();
   const description = await machine();
   const started = new Date();
   const loadBefore = await loadAverage();
@@ -210,38 +124,63 @@ async function main() {
 
   // One platform and key, made the way operators make them. Tier "free" is unlimited so runs
   // measure the path, not refusals; "exact" has the limit of the exactness run.
-  const kv = await Deno.openKv(kvPath);
-  const { platformId, apiKey } = await runAdmin(kv, ["platform", "create", "--name", "Bench"]) as {
-    platformId: string;
-    apiKey: string;
-  };
-  await setTiers(kv, platformId, [
-    { id: "free", name: "Free", price: 0, limit: null, period: "month" },
-    { id: "exact", name: "Exact", price: 1, limit: EXACT_LIMIT, period: "month" },
-  ]);
-  kv.close();
+  const platform = await makePlatform(kvPath, EXACT_LIMIT);
+  const { platformId, apiKey } = platform;
 
-  const bare = await spawnServer(
-    ["run", "-A", `${ROOT}bench/bare.ts`, "0"],
-    {},
-    /listening (\d+)/,
-    dir,
-  );
-  const floor = await spawnServer(
-    ["run", "-A", `${ROOT}bench/floor.ts`, "0"],
-    {},
-    /listening (\d+)/,
-    dir,
-  );
-  const v8Flags = await startFlags();
-  const real = await spawnServer(
-    ["run", "-A", ...v8Flags, "--config", `${ROOT}deno.json`, `${ROOT}main.ts`],
-    { APP_ENV: "test", KV_PATH: kvPath, PORT: "0" },
-    /"message":"dream-api listening","port":(\d+)/,
-    dir,
-  );
+  const started_: Server[] = [];
+  const start = async <S extends Server>(server: Promise<S>): Promise<S> => {
+    const s = await server;
+    started_.push(s);
+    return s;
+  };
+  const listeningLine = /listening (\d+)/;
   const log = (line: string) => console.error(`[bench] ${line}`);
+  let real: Server | undefined;
   try {
+    const bare = await start(
+      spawnServer(["run", "-A", `${ROOT}bench/bare.ts`, "0"], {}, listeningLine, dir),
+    );
+    const floor = await start(
+      spawnServer(["run", "-A", `${ROOT}bench/floor.ts`, "0"], {}, listeningLine, dir),
+    );
+    // Redis as shipped: its compiled-in defaults (RDB snapshots on `save 3600 1 300 100 60 10000`,
+    // no AOF), as Debian's redis.conf also sets them. Durable: every write in the AOF and fsynced
+    // before Redis answers, as every 200 of ours is committed to disk.
+    const redis = await start(startRedis(`${dir}/redis`, []));
+    const redisFsync = await start(
+      startRedis(`${dir}/redis-fsync`, ["--appendonly", "yes", "--appendfsync", "always"]),
+    );
+    const peerArgs = (port: number) => [
+      "run",
+      "-A",
+      "--config",
+      `${ROOT}deno.json`,
+      `${ROOT}bench/redis_peer.ts`,
+      "0",
+      String(port),
+      ...(PEER_AUTO_PIPELINING ? ["--auto-pipelining"] : []),
+    ];
+    await seedRedis(redis.port, platform, EXACT_LIMIT);
+    await seedRedis(redisFsync.port, platform, EXACT_LIMIT);
+    const peer = await start(spawnServer(peerArgs(redis.port), {}, listeningLine, dir));
+    const peerFsync = await start(spawnServer(peerArgs(redisFsync.port), {}, listeningLine, dir));
+    const v8Flags = await startFlags();
+    real = await start(spawnServer(
+      ["run", "-A", ...v8Flags, "--config", `${ROOT}deno.json`, `${ROOT}main.ts`],
+      { APP_ENV: "test", KV_PATH: kvPath, PORT: "0" },
+      /"message":"dream-api listening","port":(\d+)/,
+      dir,
+    ));
+    const targets: Record<ServerName, { url: string; pids: number[] }> = {
+      bare: { url: bare.url, pids: [bare.pid] },
+      floor: { url: floor.url, pids: [floor.pid] },
+      redis: { url: peer.url, pids: [peer.pid, redis.pid] },
+      "redis-fsync": { url: peerFsync.url, pids: [peerFsync.pid, redisFsync.pid] },
+      "dream-api": { url: real.url, pids: [real.pid] },
+    };
+    const cpuOf = async (pids: number[]) =>
+      (await Promise.all(pids.map(processCpu))).reduce((a, b) => a + b, 0);
+
     const base = { BENCH_KEY: apiKey };
     const spreadPost = {
       ...base,
@@ -263,14 +202,14 @@ async function main() {
     /** The server's peak RSS after each phase: where the peak comes from. */
     const peaks: string[] = [];
     const notePeak = async (phase: string) =>
-      peaks.push(`${phase} ${(await memoryOf(real.pid)).peakMiB.toFixed(0)}`);
+      peaks.push(`${phase} ${(await memoryOf(real!.pid)).peakMiB.toFixed(0)}`);
     await notePeak("start");
 
-    // Warm all three (JIT, caches, KV pages) before anything is measured.
+    // Warm all of them (JIT, caches, KV pages) before anything is measured.
     log("warming up");
-    await wrk(bare.url, spreadPost, { seconds: 2 });
-    await wrk(floor.url, spreadPost, { seconds: 2 });
-    await wrk(real.url, spreadPost, { seconds: 3 });
+    for (const name of SERVERS) {
+      await wrk(targets[name].url, spreadPost, { seconds: name === "dream-api" ? 3 : 2 });
+    }
     await notePeak("warm-up");
 
     const paired: Paired[] = [];
@@ -281,42 +220,53 @@ async function main() {
         [`(3) GET /api/usage, ${SPREAD_USERS.toLocaleString("en-US")} end-users`, usageGet],
       ] as const
     ) {
-      const p: Paired = { name, bare: [], floor: [], real: [] };
+      const by = Object.fromEntries(
+        SERVERS.map((s) => [s, { runs: [], cpuUs: [] }]),
+      ) as unknown as Record<ServerName, Measured>;
       for (let round = 0; round < ROUNDS; round++) {
-        log(`${name}: bare, round ${round + 1}`);
-        p.bare.push(await wrk(bare.url, env));
-        log(`${name}: floor, round ${round + 1}`);
-        p.floor.push(await wrk(floor.url, env));
-        log(`${name}: dream-api, round ${round + 1}`);
-        p.real.push(await wrk(real.url, env));
+        for (const server of SERVERS) {
+          log(`${name}: ${server}, round ${round + 1}`);
+          const before = await cpuOf(targets[server].pids);
+          by[server].runs.push(await wrk(targets[server].url, env));
+          by[server].cpuUs.push(await cpuOf(targets[server].pids) - before);
+        }
       }
-      paired.push(p);
+      paired.push({ name, counted: "BENCH_COUNT" in env, by });
       await notePeak(name.slice(0, 3));
     }
 
-    // (4) Exactness: one end-user on a tier of limit 10,000, 64 connections.
-    log("(4) exactness run");
-    const exact = await wrk(real.url, {
-      ...base,
-      BENCH_METHOD: "POST",
-      BENCH_PATH: "/api/data",
-      BENCH_USERS: "1",
-      BENCH_PREFIX: "exact-",
-      BENCH_PLAN: "exact",
-      BENCH_COUNT: "1",
-    }, { connections: 64, seconds: Math.max(5, DURATION / 2) });
-    const usageRes = await fetch(`${real.url}/api/usage`, {
-      headers: {
-        authorization: `Bearer ${apiKey}`,
-        "x-user-id": "exact-1",
-        "x-user-plan": "exact",
-      },
-    });
-    const exactUsage = (await usageRes.json()).usage?.count;
-    // Every request after the limit is refused, so the in-flight ones wrk cuts off at the end
-    // are refusals: enough 429s after the grants make the 200 count complete.
-    const exactPass = exact.s2xx === EXACT_LIMIT && exactUsage === EXACT_LIMIT &&
-      exact.s5xx === 0 && exact.s429 > 64;
+    // (4) Exactness: one end-user on a tier of limit 10,000, 64 connections; ours and the peers'.
+    const exactness = [];
+    for (const server of ["dream-api", "redis", "redis-fsync"] as const) {
+      log(`(4) exactness run: ${server}`);
+      const url = targets[server].url;
+      // Long enough to pass the limit in one run at this server's hot throughput measured above
+      // (the machine may be slow or busy): twice the time the limit takes, at least 5 s.
+      const hotRps = mean(paired[1].by[server].runs.map(rps));
+      const seconds = Math.min(120, Math.max(5, DURATION / 2, Math.ceil(2 * EXACT_LIMIT / hotRps)));
+      const exact = await wrk(url, {
+        ...base,
+        BENCH_METHOD: "POST",
+        BENCH_PATH: "/api/data",
+        BENCH_USERS: "1",
+        BENCH_PREFIX: "exact-",
+        BENCH_PLAN: "exact",
+        BENCH_COUNT: "1",
+      }, { connections: 64, seconds });
+      const usageRes = await fetch(`${url}/api/usage`, {
+        headers: {
+          authorization: `Bearer ${apiKey}`,
+          "x-user-id": "exact-1",
+          "x-user-plan": "exact",
+        },
+      });
+      const usage = (await usageRes.json()).usage?.count;
+      // Every request after the limit is refused, so the in-flight ones wrk cuts off at the end
+      // are refusals: enough 429s after the grants make the 200 count complete.
+      const pass = exact.s2xx === EXACT_LIMIT && usage === EXACT_LIMIT &&
+        exact.s5xx === 0 && exact.s429 > 64;
+      exactness.push({ server, exact: exact, usage, pass });
+    }
     await notePeak("(4)");
 
     // (5) Peak RSS after DISTINCT_USERS distinct end-users were counted (fast: wrk, chunks).
@@ -341,6 +291,9 @@ async function main() {
     const distinctSeconds = (performance.now() - distinctStart) / 1000;
     const memory = await memoryOf(real.pid);
     await notePeak("(5)");
+    // The servers are no longer needed: stop them before the CPU profile and the analytics,
+    // which start their own.
+    for (const s of started_.splice(0)) await s.stop();
     const check = await Deno.openKv(kvPath);
     let distinct = 0;
     const period = periodOf("month", new Date()).key;
@@ -350,23 +303,21 @@ async function main() {
     check.close();
     distinct -= SPREAD_USERS + 2; // the spread, hot and exactness end-users counted earlier
 
+    const loadAfterMeasured = await loadAverage();
     const table = renderReport({
-      description: `${description}; server flags as \`deno task start\`: ${
-        v8Flags.join(" ") || "none"
-      }`,
+      description: `${description}; ${redisVersion.split(" sha=")[0]}; ` +
+        `server flags as \`deno task start\`: ${v8Flags.join(" ") || "none"}`,
       started,
-      load: `${loadBefore} at the start; ${await loadAverage()} at the end`,
+      load: `${loadBefore} at the start; ${loadAfterMeasured} after the measured runs`,
       paired,
-      exact,
-      exactUsage,
-      exactPass,
+      exactness,
       memory,
       distinct,
       distinctErrors,
       distinctSeconds,
       peaks,
     });
-    const report = `${table}\n${await previewReport()}`;
+    const report = `${table}\n${await cpuReport()}\n${await previewReport()}`;
     console.log(report);
     const target = QUICK ? `${ROOT}bench/out/quick.md` : `${ROOT}bench/RESULTS.md`;
     await Deno.mkdir(`${ROOT}bench/out`, { recursive: true });
@@ -376,12 +327,10 @@ async function main() {
       .output();
     log(`written to ${target.slice(ROOT.length)}`);
   } catch (error) {
-    console.error(`server output (tail):\n${real.output().slice(-3000)}`);
+    if (real) console.error(`server output (tail):\n${real.output().slice(-3000)}`);
     throw error;
   } finally {
-    await real.stop();
-    await bare.stop();
-    await floor.stop();
+    for (const s of started_) await s.stop();
     await Deno.remove(dir, { recursive: true });
   }
 }
@@ -391,9 +340,7 @@ function renderReport(r: {
   started: Date;
   load: string;
   paired: Paired[];
-  exact: WrkResult;
-  exactUsage: number;
-  exactPass: boolean;
+  exactness: { server: string; exact: WrkResult; usage: number; pass: boolean }[];
   memory: { peakMiB: number; rssMiB: number };
   distinct: number;
   distinctErrors: number;
@@ -405,20 +352,23 @@ function renderReport(r: {
     { ratio: 0.4, p99Ms: Infinity },
     { ratio: 0, p99Ms: Infinity },
   ];
-  const rows = r.paired.map((p, i) => {
-    const bareRps = mean(p.bare.map(rps));
-    const floorRps = mean(p.floor.map(rps));
-    const realRps = mean(p.real.map(rps));
-    const ratio = realRps / bareRps;
-    const p50 = mean(p.real.map((x) => x.p50_us));
-    const p99 = Math.max(...p.real.map((x) => x.p99_us));
-    const errors = p.real.reduce(
+  const rpsOf = (m: Measured) => mean(m.runs.map(rps));
+  const errorsOf = (m: Measured) =>
+    m.runs.reduce(
       (n, x) => n + x.errors.status + x.errors.timeout + x.errors.read + x.errors.connect,
       0,
     );
-    const fives = p.real.some((x) => x.counted)
-      ? String(p.real.reduce((n, x) => n + x.s5xx, 0))
-      : "n/a";
+  const fivesOf = (p: Paired, m: Measured) =>
+    p.counted ? String(m.runs.reduce((n, x) => n + x.s5xx, 0)) : "n/a";
+  const cpuPerRequest = (m: Measured) =>
+    m.cpuUs.reduce((a, b) => a + b, 0) / m.runs.reduce((n, x) => n + x.requests, 0);
+  const rows = r.paired.map((p, i) => {
+    const [bare, floor, redis, fsync, real] = SERVERS.map((s) => rpsOf(p.by[s]));
+    const ratio = real / bare;
+    const p50 = mean(p.by["dream-api"].runs.map((x) => x.p50_us));
+    const p99 = Math.max(...p.by["dream-api"].runs.map((x) => x.p99_us));
+    const errors = errorsOf(p.by["dream-api"]);
+    const fives = fivesOf(p, p.by["dream-api"]);
     const t = targets[i];
     const goals: string[] = [];
     if (t.ratio > 0) goals.push(`≥ ${t.ratio}×`);
@@ -428,36 +378,67 @@ function renderReport(r: {
       (ratio >= t.ratio && p99 / 1000 < t.p99Ms && (i !== 1 || (fives === "0" && errors === 0)))
         ? "yes"
         : "**no**";
-    return `| ${p.name} | ${fmt.rps(bareRps)} | ${fmt.rps(floorRps)} (${
-      fmt.ratio(floorRps / bareRps)
-    }) | ${fmt.rps(realRps)} | ${fmt.ratio(ratio)} | ${fmt.ratio(realRps / floorRps)} | ` +
+    return `| ${p.name} | ${fmt.rps(bare)} | ${fmt.rps(floor)} (${fmt.ratio(floor / bare)}) | ` +
+      `${fmt.rps(redis)} | ${fmt.rps(fsync)} | ${fmt.rps(real)} | ${fmt.ratio(ratio)} | ` +
+      `${fmt.ratio(real / floor)} | ${fmt.ratio(real / redis)} | ${fmt.ratio(real / fsync)} | ` +
       `${fmt.ms(p50)} | ${fmt.ms(p99)} | ${errors} | ${fives} | ${goals.join(", ") || "—"} | ` +
       `${goals.length ? met : "—"} |`;
   });
-  const e = r.exact;
+  const detail = r.paired.flatMap((p) =>
+    SERVERS.map((s) => {
+      const m = p.by[s];
+      return `| ${p.name} | ${s} | ${fmt.rps(rpsOf(m))} | ${
+        fmt.ms(mean(m.runs.map((x) => x.p50_us)))
+      } | ${fmt.ms(Math.max(...m.runs.map((x) => x.p99_us)))} | ${errorsOf(m)} | ${
+        fivesOf(p, m)
+      } | ${cpuPerRequest(m).toFixed(1)} | ${
+        s === "dream-api" ? "—" : fmt.ratio(rpsOf(p.by["dream-api"]) / rpsOf(m))
+      } |`;
+    })
+  );
+  const exactRows = r.exactness.map(({ server, exact: e, usage, pass }) =>
+    `| (4) exactness, ${server}: limit ${EXACT_LIMIT.toLocaleString("en-US")}, one end-user, ` +
+    `64 connections, ${fmt.rps(e.requests)} requests | ${e.s2xx} × 200, ${e.s429} × 429, ` +
+    `${e.s5xx} × 5xx; usage reads ${usage} | exactly ${EXACT_LIMIT} × 200 and usage ${EXACT_LIMIT} | ${
+      pass ? "yes" : "**no**"
+    } |`
+  );
   return `# dream-api benchmark${QUICK ? " (quick smoke run: not comparable)" : ""}
 
 - Date: ${r.started.toISOString()}
 - Machine: ${r.description}
 - Load average (1, 5, 15 min): ${r.load}
 - wrk: 1 thread, ${CONNECTIONS} connections, ${DURATION} s per run, the same Lua script for every server; ` +
-    `bare, floor and dream-api alternate, ${ROUNDS} round(s) each, req/s and p50 are means over rounds, p99 the worst round.
+    `${
+      SERVERS.join(", ")
+    } alternate, ${ROUNDS} round(s) each, req/s and p50 are means over rounds, p99 the worst round.
 - bare: \`Deno.serve\` answering a constant JSON body (bench/bare.ts). floor: the same plus the work the contract ` +
     `requires before any counting: read its headers, SHA-256 the API key, take the POST body, answer JSON with ` +
     `\`RateLimit-*\` headers; no KV (bench/floor.ts).
+- redis, redis-fsync: the design a team would build instead of us (Autumn, Upstash Ratelimit): one \`Deno.serve\` ` +
+    `process (bench/redis_peer.ts, ioredis, auto-pipelining ${
+      PEER_AUTO_PIPELINING ? "on" : "off"
+    }) doing ` +
+    `the same key hashing (cached key → platform), headers and JSON answer as ours, and one Lua ` +
+    `check-and-increment (EVALSHA) per POST, one GET per usage read, against \`redis-server\` on loopback. ` +
+    `redis: Redis as shipped (compiled-in defaults: RDB snapshots, no AOF: an acknowledged count can be lost). ` +
+    `redis-fsync: \`appendonly yes\`, \`appendfsync always\` (a 200 is on disk, as with us).
 - dream-api: \`main.ts\` on a fresh KV file, one platform and key made with the admin command.
 
-| Scenario | bare req/s | floor req/s (÷ bare) | dream-api req/s | ratio to bare | ratio to floor | p50 ms | p99 ms | non-2xx + socket errors | 5xx | target (to bare) | met |
-|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|
+| Scenario | bare req/s | floor req/s (÷ bare) | redis req/s | redis-fsync req/s | dream-api req/s | ratio to bare | ratio to floor | ratio to redis | ratio to redis-fsync | p50 ms | p99 ms | non-2xx + socket errors | 5xx | target (to bare) | met |
+|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|
 ${rows.join("\n")}
+
+Every server in every scenario (CPU µs/req: utime + stime of all the server's threads from \`/proc\`, ` +
+    `the peers' including their \`redis-server\`, during the measured runs, ÷ requests answered):
+
+| Scenario | server | req/s | p50 ms | p99 ms | non-2xx + socket errors | 5xx | CPU µs/req | dream-api ÷ this |
+|---|---|---:|---:|---:|---:|---:|---:|---:|
+${detail.join("\n")}
 
 | Check | Result | Target | met |
 |---|---|---|---|
-| (4) exactness: limit ${EXACT_LIMIT.toLocaleString("en-US")}, one end-user, 64 connections, ${
-      fmt.rps(e.requests)
-    } requests | ${e.s2xx} × 200, ${e.s429} × 429, ${e.s5xx} × 5xx; usage reads ${r.exactUsage} | exactly ${EXACT_LIMIT} × 200 and usage ${EXACT_LIMIT} | ${
-      r.exactPass ? "yes" : "**no**"
-    } |
+${exactRows.join("\n")}
 | (5) server memory after ${r.distinct.toLocaleString("en-US")} distinct end-users counted (${
       r.distinctSeconds.toFixed(0)
     } s, ${r.distinctErrors} errors) | peak RSS (VmHWM) ${
@@ -471,6 +452,18 @@ Server peak RSS (VmHWM, MiB) after each phase: ${r.peaks.join(", ")}.
 }
 
 if (import.meta.main) await main();
+
+/** dream-api's CPU per request and where it goes (bench/cpu.ts), in its own servers. */
+async function cpuReport(): Promise<string> {
+  console.error(`[bench] CPU breakdown (bench/cpu.ts)…`);
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", `${ROOT}bench/cpu.ts`, ...(QUICK ? ["--quick"] : []), "--markdown"],
+    stdout: "piped",
+    stderr: "inherit",
+  }).output();
+  const text = new TextDecoder().decode(out.stdout);
+  return out.success ? text : `## CPU breakdown\n\nfailed:\n\n${text}\n`;
+}
 
 /**
  * (6) The founders' tier impact preview and usage report at 100,000 end-users (10,000 with
