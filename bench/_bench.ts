@@ -4,7 +4,7 @@
  */
 import { fileURLToPath } from "node:url";
 import { runAdmin } from "../cli/admin.ts";
-import { hashApiKey } from "../lib/auth/api_keys.ts";
+import { hashApiKey } from "../lib/api_keys.ts";
 import { setTiers } from "../lib/kv/tiers.ts";
 
 export const ROOT = fileURLToPath(new URL("../", import.meta.url));
