@@ -4,7 +4,7 @@
  */
 import { useSignal } from "@preact/signals";
 import { useEffect } from "preact/hooks";
-import { callApi } from "../lib/ui/client/api.ts";
+import { callApi } from "./_client/api.ts";
 
 const PAID = new Set(["active", "trialing"]);
 const POLL_MS = 1000;

@@ -1,6 +1,6 @@
 /** Creates the founder's platform and reveals its first API key (once). */
 import { useSignal } from "@preact/signals";
-import { callApi } from "../lib/ui/client/api.ts";
+import { callApi } from "./_client/api.ts";
 import { RevealedKey } from "./KeyReveal.tsx";
 
 export interface CreatePlatformProps {

@@ -5,7 +5,7 @@
  */
 import { type Signal, useSignal } from "@preact/signals";
 import { useEffect } from "preact/hooks";
-import { callApi, copyText } from "../lib/ui/client/api.ts";
+import { callApi, copyText } from "./_client/api.ts";
 import { quickStartSnippets } from "../lib/ui/snippets.ts";
 
 /** Where the ready-to-run snippet shown with a new key calls. */

@@ -4,7 +4,7 @@
  * change their card, read invoices or cancel.
  */
 import { useSignal } from "@preact/signals";
-import { callApi } from "../lib/ui/client/api.ts";
+import { callApi } from "./_client/api.ts";
 
 export interface StripeButtonProps {
   /** The founders' API that answers `{ url }`. */

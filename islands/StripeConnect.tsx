@@ -5,7 +5,7 @@
  */
 import { useSignal } from "@preact/signals";
 import type { Tier } from "../lib/schemas/tiers.ts";
-import { callApi } from "../lib/ui/client/api.ts";
+import { callApi } from "./_client/api.ts";
 
 export interface StripeConnectProps {
   connected: boolean;

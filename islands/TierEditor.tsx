@@ -8,7 +8,7 @@ import type { ComponentChildren } from "preact";
 import { useEffect } from "preact/hooks";
 import type { z } from "zod";
 import { type Tier, TiersSchema } from "../lib/schemas/tiers.ts";
-import { callApi } from "../lib/ui/client/api.ts";
+import { callApi } from "./_client/api.ts";
 
 export interface TierEditorProps {
   tiers: Tier[];

@@ -5,7 +5,7 @@
  */
 import { useSignal } from "@preact/signals";
 import { useEffect, useRef } from "preact/hooks";
-import { callApi } from "../lib/ui/client/api.ts";
+import { callApi } from "./_client/api.ts";
 
 export interface UsageRow {
   userId: string;
