@@ -7,19 +7,12 @@ import { useComputed, useSignal } from "@preact/signals";
 import type { ComponentChildren } from "preact";
 import { useEffect } from "preact/hooks";
 import type { z } from "zod";
+import type { TierImpact, TierPreviewResponse } from "../lib/schemas/analytics.ts";
 import { type Tier, TiersSchema } from "../lib/schemas/tiers.ts";
 import { callApi } from "./_client/api.ts";
 
 export interface TierEditorProps {
   tiers: Tier[];
-}
-
-/** One tier's impact as `POST /dashboard/api/tiers/preview` answers it. */
-interface TierImpact {
-  id: string;
-  users: number;
-  overLimit: number;
-  nearLimit: number;
 }
 
 /** Quiet time after the last keystroke before the impact preview is asked for. */
@@ -131,7 +124,7 @@ export default function TierEditor({ tiers }: TierEditorProps) {
     if (previewBody === null) return;
     let current = true;
     const timer = setTimeout(async () => {
-      const res = await callApi<{ tiers: TierImpact[] }>(
+      const res = await callApi<TierPreviewResponse>(
         "POST",
         "/dashboard/api/tiers/preview",
         JSON.parse(previewBody),

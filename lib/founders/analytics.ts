@@ -2,7 +2,7 @@
  * What the analytics endpoints answer a founder: their platform's usage report, its CSV, and the
  * impact preview of edited tiers. Route handlers only parse input and shape the response.
  */
-import { previewTiers, type TierImpact } from "../analytics/preview.ts";
+import { previewTiers } from "../analytics/preview.ts";
 import { usageCsv } from "../analytics/csv.ts";
 import {
   ACCURACY,
@@ -16,6 +16,7 @@ import {
 import type { Deps } from "../define.ts";
 import { ApiError } from "../errors.ts";
 import { getTiers } from "../kv/tiers.ts";
+import type { TierPreviewResponse } from "../schemas/analytics.ts";
 import type { Tier } from "../schemas/tiers.ts";
 import { requirePlatformId } from "./platform.ts";
 
@@ -82,7 +83,7 @@ export async function tierPreview(
   deps: AnalyticsDeps,
   founderId: string,
   tiers: readonly Tier[],
-): Promise<{ tiers: TierImpact[]; asOf: string }> {
+): Promise<TierPreviewResponse> {
   const platformId = await requirePlatformId(deps.kv, founderId);
   const result = await previewTiers(deps.usageSnapshots, deps.kv, platformId, tiers, deps.now());
   return { tiers: result.tiers, asOf: result.asOf.toISOString() };

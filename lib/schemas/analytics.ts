@@ -112,16 +112,26 @@ export const UsageReportSchema = z.object({
   }),
 });
 
+/**
+ * One tier's impact in the tier editor's preview: of the end-users counted under its id in its
+ * period, how many are already above the new limit (every further call would be refused) and how
+ * many are at 90% to 100% of it. The one shape: the preview computes it, the API answers it and
+ * the editor island reads it.
+ */
+export const TierImpactSchema = z.object({
+  id: z.string(),
+  period: z.string().meta({
+    description: "The period read: this month, or today for a daily tier.",
+  }),
+  users: count("End-users counted under this tier id in that period."),
+  overLimit: count("Of them, those already above the new limit."),
+  nearLimit: count("Of them, those at 90–100% of the new limit."),
+});
+export type TierImpact = z.infer<typeof TierImpactSchema>;
+
 /** `POST /dashboard/api/tiers/preview` (200). */
 export const TierPreviewResponseSchema = z.object({
-  tiers: z.array(z.object({
-    id: z.string(),
-    period: z.string().meta({
-      description: "The period read: this month, or today for a daily tier.",
-    }),
-    users: count("End-users counted under this tier id in that period."),
-    overLimit: count("Of them, those already above the new limit."),
-    nearLimit: count("Of them, those at 90–100% of the new limit."),
-  })),
+  tiers: z.array(TierImpactSchema),
   asOf: isoDate("When the usage was read (it is kept up to 15 s)."),
 });
+export type TierPreviewResponse = z.infer<typeof TierPreviewResponseSchema>;
