@@ -2,6 +2,7 @@
  * The founders' usage report: a period's totals and daily series (from the sums the meter's commits
  * record) and its end-users by count (from a `SnapshotCache`).
  */
+import { decodeBase64Url, encodeBase64Url } from "../encoding.ts";
 import { keys } from "../kv/keys.ts";
 import { isPeriodKey } from "../schemas/analytics.ts";
 import type { Tier } from "../schemas/tiers.ts";
@@ -147,19 +148,13 @@ export async function readUsers(
 
 /** Cursor ↔ opaque text: base64url of `[count, userId]`. */
 export function encodeCursor(cursor: Cursor): string {
-  const bytes = new TextEncoder().encode(JSON.stringify([cursor.count, cursor.userId]));
-  let binary = "";
-  for (const b of bytes) binary += String.fromCharCode(b);
-  return btoa(binary).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+  return encodeBase64Url(new TextEncoder().encode(JSON.stringify([cursor.count, cursor.userId])));
 }
 
 /** The cursor in `text`, or `null` when it is not one of ours. */
 export function decodeCursor(text: string): Cursor | null {
   try {
-    const binary = atob(text.replaceAll("-", "+").replaceAll("_", "/"));
-    const value = JSON.parse(
-      new TextDecoder().decode(Uint8Array.from(binary, (c) => c.charCodeAt(0))),
-    );
+    const value = JSON.parse(new TextDecoder().decode(decodeBase64Url(text)));
     if (
       Array.isArray(value) && value.length === 2 && Number.isSafeInteger(value[0]) &&
       value[0] >= 0 && typeof value[1] === "string"
