@@ -1,5 +1,6 @@
 /** Creates the founder's platform and reveals its first API key (once). */
 import { useSignal } from "@preact/signals";
+import type { PlatformCreatedResponse } from "../lib/schemas/responses.ts";
 import { callApi } from "./_client/api.ts";
 import { RevealedKey } from "./KeyReveal.tsx";
 
@@ -20,7 +21,7 @@ export default function CreatePlatform({ baseUrl }: CreatePlatformProps) {
     busy.value = true;
     error.value = null;
     const body = name.value.trim() ? { name: name.value.trim() } : {};
-    const res = await callApi<{ platformId: string; apiKey: string }>(
+    const res = await callApi<PlatformCreatedResponse>(
       "POST",
       "/dashboard/api/platform",
       body,

@@ -5,6 +5,7 @@
  */
 import { type Signal, useSignal } from "@preact/signals";
 import { useEffect } from "preact/hooks";
+import type { ApiKeyResponse } from "../lib/schemas/responses.ts";
 import { callApi, copyText } from "./_client/api.ts";
 import { quickStartSnippets } from "../lib/ui/snippets.ts";
 
@@ -40,7 +41,7 @@ export default function KeyReveal({ keyPrefix, baseUrl, platformId }: KeyRevealP
   async function roll() {
     step.value = "busy";
     error.value = null;
-    const res = await callApi<{ apiKey: string }>("POST", "/dashboard/api/keys", {
+    const res = await callApi<ApiKeyResponse>("POST", "/dashboard/api/keys", {
       graceSeconds: grace.value,
     });
     step.value = "idle";

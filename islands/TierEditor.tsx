@@ -8,6 +8,7 @@ import type { ComponentChildren } from "preact";
 import { useEffect } from "preact/hooks";
 import type { z } from "zod";
 import type { TierImpact, TierPreviewResponse } from "../lib/schemas/analytics.ts";
+import type { TiersResponse } from "../lib/schemas/responses.ts";
 import { type Tier, TiersSchema } from "../lib/schemas/tiers.ts";
 import { callApi } from "./_client/api.ts";
 
@@ -186,7 +187,7 @@ export default function TierEditor({ tiers }: TierEditorProps) {
     e.preventDefault();
     if (!result.value.success) return;
     status.value = { kind: "saving" };
-    const res = await callApi<{ tiers: Tier[] }>("PUT", "/dashboard/api/tiers", {
+    const res = await callApi<TiersResponse>("PUT", "/dashboard/api/tiers", {
       tiers: result.value.data,
     });
     if (!res.ok) {

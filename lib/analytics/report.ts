@@ -4,7 +4,12 @@
  */
 import { decodeBase64Url, encodeBase64Url } from "../encoding.ts";
 import { keys } from "../kv/keys.ts";
-import { isPeriodKey } from "../schemas/analytics.ts";
+import {
+  type DailyUsage,
+  isPeriodKey,
+  type UsageTotals,
+  type UsageUserRow,
+} from "../schemas/analytics.ts";
 import type { Tier } from "../schemas/tiers.ts";
 import { periodOf, type PeriodUnit } from "../usage/period.ts";
 import { HLL_REGISTERS, HLL_STANDARD_ERROR, hllEstimate } from "./hll.ts";
@@ -31,23 +36,6 @@ export function parsePeriod(text: string, now: Date): ReportPeriod | null {
     ...periodOf(unit, new Date(`${unit === "day" ? text : `${text}-01`}T00:00:00.000Z`)),
     unit,
   };
-}
-
-export interface DailyUsage {
-  date: string;
-  units: number;
-  allowed: number;
-  refused: number;
-  /** Distinct end-users counted that day: approximate (HyperLogLog). */
-  activeUsers: number;
-}
-
-export interface UsageTotals {
-  units: number;
-  allowed: number;
-  refused: number;
-  /** Distinct end-users counted in the period (exact). */
-  activeUsers: number;
 }
 
 /** How exact each figure is, as the API answer states it. */
@@ -112,14 +100,6 @@ export async function readTraffic(
     activeUsers: Number(active.value?.value ?? 0n),
   };
   return { totals, daily: days };
-}
-
-export interface UsageUserRow {
-  userId: string;
-  plan: string | null;
-  count: number;
-  /** The tier's limit now; `null` when unlimited or the tier no longer exists. */
-  limit: number | null;
 }
 
 /** One page of the period's end-users by count (descending), with the cursor of the next. */

@@ -16,24 +16,21 @@ import {
 import type { Deps } from "../define.ts";
 import { ApiError } from "../errors.ts";
 import { getTiers } from "../kv/tiers.ts";
-import type { TierPreviewResponse } from "../schemas/analytics.ts";
+import type { TierPreviewResponse, UsageQuery, UsageReport } from "../schemas/analytics.ts";
 import type { Tier } from "../schemas/tiers.ts";
 import { requirePlatformId } from "./platform.ts";
 
 type AnalyticsDeps = Pick<Deps, "kv" | "now" | "usageSnapshots">;
 
-export interface UsageQuery {
-  period: string;
-  q?: string;
-  cursor?: string;
-  limit: number;
-}
-
 /**
  * `GET /dashboard/api/usage`: totals, daily series and one page of end-users by count.
  * @example await usageReport(deps, founderId, { period: "current", limit: 100 })
  */
-export async function usageReport(deps: AnalyticsDeps, founderId: string, query: UsageQuery) {
+export async function usageReport(
+  deps: AnalyticsDeps,
+  founderId: string,
+  query: UsageQuery,
+): Promise<UsageReport> {
   const platformId = await requirePlatformId(deps.kv, founderId);
   const now = deps.now();
   const period = periodOrThrow(query.period, now);

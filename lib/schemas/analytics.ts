@@ -56,6 +56,7 @@ export const UsageQuerySchema = z.object({
     .min(1, "limit: a whole number from 1 to 100").max(100, "limit: a whole number from 1 to 100")
     .default(100).meta({ description: "End-users per page (default and most: 100)." }),
 });
+export type UsageQuery = z.output<typeof UsageQuerySchema>;
 
 /** `GET /dashboard/api/usage.csv`. */
 export const UsageCsvQuerySchema = z.object({ period: PeriodParamSchema });
@@ -111,6 +112,13 @@ export const UsageReportSchema = z.object({
     }),
   }),
 });
+export type UsageReport = z.infer<typeof UsageReportSchema>;
+/** A period's totals in the usage report. */
+export type UsageTotals = UsageReport["totals"];
+/** One UTC day of the usage report's daily series. */
+export type DailyUsage = UsageReport["daily"][number];
+/** One end-user's row in the usage report. */
+export type UsageUserRow = UsageReport["users"][number];
 
 /**
  * One tier's impact in the tier editor's preview: of the end-users counted under its id in its
