@@ -4,7 +4,8 @@
  */
 import { useSignal } from "@preact/signals";
 import { useEffect } from "preact/hooks";
-import { callApi } from "../lib/ui/client/api.ts";
+import type { MeBody } from "../lib/schemas/responses.ts";
+import { callApi } from "./_client/api.ts";
 
 const PAID = new Set(["active", "trialing"]);
 const POLL_MS = 1000;
@@ -21,7 +22,7 @@ export default function AwaitSubscription({ redirectTo }: AwaitSubscriptionProps
     const started = Date.now();
     let timer: ReturnType<typeof setTimeout> | undefined;
     async function poll() {
-      const res = await callApi<{ subscription: { status: string } }>("GET", "/dashboard/api/me");
+      const res = await callApi<MeBody>("GET", "/dashboard/api/me");
       if (res.ok && PAID.has(res.data.subscription?.status)) {
         // `replace`: "Back" must not return to this waiting state.
         location.replace(redirectTo);

@@ -1,6 +1,6 @@
 /** A copy-to-clipboard button for a value the server already shows (ids, snippets, prefixes). */
 import { useSignal } from "@preact/signals";
-import { copyText } from "../lib/ui/client/api.ts";
+import { copyText } from "./_client/api.ts";
 
 export interface CopyButtonProps {
   text: string;

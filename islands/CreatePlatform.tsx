@@ -1,6 +1,7 @@
 /** Creates the founder's platform and reveals its first API key (once). */
 import { useSignal } from "@preact/signals";
-import { callApi } from "../lib/ui/client/api.ts";
+import type { PlatformCreatedResponse } from "../lib/schemas/responses.ts";
+import { callApi } from "./_client/api.ts";
 import { RevealedKey } from "./KeyReveal.tsx";
 
 export interface CreatePlatformProps {
@@ -20,7 +21,7 @@ export default function CreatePlatform({ baseUrl }: CreatePlatformProps) {
     busy.value = true;
     error.value = null;
     const body = name.value.trim() ? { name: name.value.trim() } : {};
-    const res = await callApi<{ platformId: string; apiKey: string }>(
+    const res = await callApi<PlatformCreatedResponse>(
       "POST",
       "/dashboard/api/platform",
       body,

@@ -5,7 +5,8 @@
  */
 import { type Signal, useSignal } from "@preact/signals";
 import { useEffect } from "preact/hooks";
-import { callApi, copyText } from "../lib/ui/client/api.ts";
+import type { ApiKeyResponse } from "../lib/schemas/responses.ts";
+import { callApi, copyText } from "./_client/api.ts";
 import { quickStartSnippets } from "../lib/ui/snippets.ts";
 
 /** Where the ready-to-run snippet shown with a new key calls. */
@@ -40,7 +41,7 @@ export default function KeyReveal({ keyPrefix, baseUrl, platformId }: KeyRevealP
   async function roll() {
     step.value = "busy";
     error.value = null;
-    const res = await callApi<{ apiKey: string }>("POST", "/dashboard/api/keys", {
+    const res = await callApi<ApiKeyResponse>("POST", "/dashboard/api/keys", {
       graceSeconds: grace.value,
     });
     step.value = "idle";

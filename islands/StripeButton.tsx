@@ -4,7 +4,8 @@
  * change their card, read invoices or cancel.
  */
 import { useSignal } from "@preact/signals";
-import { callApi } from "../lib/ui/client/api.ts";
+import type { UrlResponse } from "../lib/schemas/responses.ts";
+import { callApi } from "./_client/api.ts";
 
 export interface StripeButtonProps {
   /** The founders' API that answers `{ url }`. */
@@ -26,7 +27,7 @@ export default function StripeButton({
   async function go() {
     busy.value = true;
     error.value = null;
-    const res = await callApi<{ url: string }>("POST", endpoint, {});
+    const res = await callApi<UrlResponse>("POST", endpoint, {});
     if (res.ok && typeof res.data?.url === "string") {
       location.assign(res.data.url);
       return; // keep the button busy while the browser leaves

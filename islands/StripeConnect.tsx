@@ -4,23 +4,18 @@
  * prices and a webhook endpoint. The key is sent once and never shown again.
  */
 import { useSignal } from "@preact/signals";
-import type { Tier } from "../lib/schemas/tiers.ts";
-import { callApi } from "../lib/ui/client/api.ts";
+import type {
+  StripeConnectedResponse,
+  StripeConnectionView,
+  StripeSyncResponse,
+} from "../lib/schemas/responses.ts";
+import { callApi } from "./_client/api.ts";
 
-export interface StripeConnectProps {
-  connected: boolean;
-  accountId?: string;
-  livemode?: boolean;
-  /** The connected key's last 4 characters (all that is ever shown of it). */
-  keyLast4?: string;
+/** The connection as `GET /dashboard/api/me` shows it (never more of the key than its last 4). */
+export interface StripeConnectProps extends StripeConnectionView {
   /** Paid tiers, and how many of them already have a Stripe price. */
   paidTiers: number;
   syncedTiers: number;
-}
-
-interface SyncAnswer {
-  tiers: Tier[];
-  webhook: { id: string; url: string };
 }
 
 const KEY_SHAPE = /^(sk|rk)_(test|live)_\S+$/;
@@ -35,7 +30,7 @@ export default function StripeConnect(props: StripeConnectProps) {
   const secretKey = useSignal("");
   const busy = useSignal<"connect" | "sync" | null>(null);
   const error = useSignal<string | null>(null);
-  const synced = useSignal<SyncAnswer | null>(null);
+  const synced = useSignal<StripeSyncResponse | null>(null);
 
   const keyProblem = secretKey.value && !KEY_SHAPE.test(secretKey.value.trim())
     ? "Paste a key starting with sk_test_, sk_live_ or rk_…"
@@ -46,7 +41,7 @@ export default function StripeConnect(props: StripeConnectProps) {
     busy.value = "connect";
     error.value = null;
     const last4 = secretKey.value.trim().slice(-4);
-    const res = await callApi<{ connected: true; accountId: string; livemode: boolean }>(
+    const res = await callApi<StripeConnectedResponse>(
       "POST",
       "/dashboard/api/stripe",
       { secretKey: secretKey.value.trim() },
@@ -69,7 +64,7 @@ export default function StripeConnect(props: StripeConnectProps) {
   async function sync() {
     busy.value = "sync";
     error.value = null;
-    const res = await callApi<SyncAnswer>("POST", "/dashboard/api/stripe/sync", {});
+    const res = await callApi<StripeSyncResponse>("POST", "/dashboard/api/stripe/sync", {});
     busy.value = null;
     if (!res.ok) {
       error.value = `The sync with Stripe failed: ${res.problem.message} Your key stays ` +

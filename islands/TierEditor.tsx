@@ -7,19 +7,13 @@ import { useComputed, useSignal } from "@preact/signals";
 import type { ComponentChildren } from "preact";
 import { useEffect } from "preact/hooks";
 import type { z } from "zod";
+import type { TierImpact, TierPreviewResponse } from "../lib/schemas/analytics.ts";
+import type { TiersResponse } from "../lib/schemas/responses.ts";
 import { type Tier, TiersSchema } from "../lib/schemas/tiers.ts";
-import { callApi } from "../lib/ui/client/api.ts";
+import { callApi } from "./_client/api.ts";
 
 export interface TierEditorProps {
   tiers: Tier[];
-}
-
-/** One tier's impact as `POST /dashboard/api/tiers/preview` answers it. */
-interface TierImpact {
-  id: string;
-  users: number;
-  overLimit: number;
-  nearLimit: number;
 }
 
 /** Quiet time after the last keystroke before the impact preview is asked for. */
@@ -131,7 +125,7 @@ export default function TierEditor({ tiers }: TierEditorProps) {
     if (previewBody === null) return;
     let current = true;
     const timer = setTimeout(async () => {
-      const res = await callApi<{ tiers: TierImpact[] }>(
+      const res = await callApi<TierPreviewResponse>(
         "POST",
         "/dashboard/api/tiers/preview",
         JSON.parse(previewBody),
@@ -193,7 +187,7 @@ export default function TierEditor({ tiers }: TierEditorProps) {
     e.preventDefault();
     if (!result.value.success) return;
     status.value = { kind: "saving" };
-    const res = await callApi<{ tiers: Tier[] }>("PUT", "/dashboard/api/tiers", {
+    const res = await callApi<TiersResponse>("PUT", "/dashboard/api/tiers", {
       tiers: result.value.data,
     });
     if (!res.ok) {

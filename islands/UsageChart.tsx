@@ -5,9 +5,11 @@
  */
 import { useEffect, useRef } from "preact/hooks";
 import uPlot from "uplot";
+import type { DailyUsage } from "../lib/schemas/analytics.ts";
 
 export interface UsageChartProps {
-  daily: { date: string; allowed: number; refused: number; units: number }[];
+  /** The usage report's daily series (the chart needs no more of it). */
+  daily: Pick<DailyUsage, "date" | "allowed" | "refused" | "units">[];
   /** First and last UTC day of the selected period (`YYYY-MM-DD`): the x-axis spans them all. */
   days: { first: string; last: string };
 }

@@ -5,18 +5,12 @@
  */
 import { useSignal } from "@preact/signals";
 import { useEffect, useRef } from "preact/hooks";
-import { callApi } from "../lib/ui/client/api.ts";
-
-export interface UsageRow {
-  userId: string;
-  plan: string | null;
-  count: number;
-  limit: number | null;
-}
+import type { UsageReport, UsageUserRow } from "../lib/schemas/analytics.ts";
+import { callApi } from "./_client/api.ts";
 
 export interface UsageTableProps {
   period: string;
-  users: UsageRow[];
+  users: UsageUserRow[];
   next: string | null;
   pageSize: number;
 }
@@ -27,7 +21,7 @@ const NEAR = 0.9;
 type Standing = "over" | "at" | "near" | null;
 
 /** Where an end-user stands against their limit. */
-export function standingOf(row: UsageRow): Standing {
+export function standingOf(row: UsageUserRow): Standing {
   if (row.limit === null) return null;
   if (row.count > row.limit) return "over";
   if (row.count === row.limit) return "at";
@@ -53,7 +47,7 @@ export default function UsageTable({ period, users, next, pageSize }: UsageTable
     const params = new URLSearchParams({ period, limit: String(pageSize) });
     if (q) params.set("q", q);
     if (cursor) params.set("cursor", cursor);
-    const res = await callApi<{ users: UsageRow[]; next: string | null }>(
+    const res = await callApi<Pick<UsageReport, "users" | "next">>(
       "GET",
       `/dashboard/api/usage?${params}`,
     );

@@ -1,8 +1,17 @@
-/** Small byte ↔ text helpers shared by key generation, ids and encryption. */
+/** Small byte ↔ text helpers shared by key generation, ids, cursors and encryption. */
+import { base64url } from "jose";
 
-/** Bytes → base64url without padding. */
+/**
+ * Bytes → base64url without padding (API keys, report cursors). jose's, the one base64url of the
+ * codebase, which also reads the JWTs: one implementation to trust.
+ */
 export function encodeBase64Url(bytes: Uint8Array): string {
-  return encodeBase64(bytes).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+  return base64url.encode(bytes);
+}
+
+/** base64url (unpadded or padded) → bytes; throws on malformed input. */
+export function decodeBase64Url(text: string): Uint8Array {
+  return base64url.decode(text);
 }
 
 /** Bytes → standard base64. */

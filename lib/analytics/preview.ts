@@ -2,21 +2,10 @@
  * The tier editor's impact preview: for each tier as edited, how many of its end-users this period
  * are already over its limit and how many are within 10% of it, before the founder saves.
  */
+import type { TierImpact } from "../schemas/analytics.ts";
 import type { Tier } from "../schemas/tiers.ts";
 import { periodOf } from "../usage/period.ts";
 import type { SnapshotCache } from "./snapshot.ts";
-
-export interface TierImpact {
-  id: string;
-  /** The period whose usage was read: this month, or today for a daily tier. */
-  period: string;
-  /** End-users counted under this tier id in that period. */
-  users: number;
-  /** Of them, those whose count is above the limit (every further call would be refused). */
-  overLimit: number;
-  /** Of them, those at 90% to 100% of the limit (inclusive). */
-  nearLimit: number;
-}
 
 /** Share of the limit from which an end-user counts as near it. */
 export const NEAR_LIMIT = 0.9;

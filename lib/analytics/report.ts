@@ -2,8 +2,14 @@
  * The founders' usage report: a period's totals and daily series (from the sums the meter's commits
  * record) and its end-users by count (from a `SnapshotCache`).
  */
+import { decodeBase64Url, encodeBase64Url } from "../encoding.ts";
 import { keys } from "../kv/keys.ts";
-import { isPeriodKey } from "../schemas/analytics.ts";
+import {
+  type DailyUsage,
+  isPeriodKey,
+  type UsageTotals,
+  type UsageUserRow,
+} from "../schemas/analytics.ts";
 import type { Tier } from "../schemas/tiers.ts";
 import { periodOf, type PeriodUnit } from "../usage/period.ts";
 import { HLL_REGISTERS, HLL_STANDARD_ERROR, hllEstimate } from "./hll.ts";
@@ -30,23 +36,6 @@ export function parsePeriod(text: string, now: Date): ReportPeriod | null {
     ...periodOf(unit, new Date(`${unit === "day" ? text : `${text}-01`}T00:00:00.000Z`)),
     unit,
   };
-}
-
-export interface DailyUsage {
-  date: string;
-  units: number;
-  allowed: number;
-  refused: number;
-  /** Distinct end-users counted that day: approximate (HyperLogLog). */
-  activeUsers: number;
-}
-
-export interface UsageTotals {
-  units: number;
-  allowed: number;
-  refused: number;
-  /** Distinct end-users counted in the period (exact). */
-  activeUsers: number;
 }
 
 /** How exact each figure is, as the API answer states it. */
@@ -113,14 +102,6 @@ export async function readTraffic(
   return { totals, daily: days };
 }
 
-export interface UsageUserRow {
-  userId: string;
-  plan: string | null;
-  count: number;
-  /** The tier's limit now; `null` when unlimited or the tier no longer exists. */
-  limit: number | null;
-}
-
 /** One page of the period's end-users by count (descending), with the cursor of the next. */
 export async function readUsers(
   cache: SnapshotCache,
@@ -147,19 +128,13 @@ export async function readUsers(
 
 /** Cursor ↔ opaque text: base64url of `[count, userId]`. */
 export function encodeCursor(cursor: Cursor): string {
-  const bytes = new TextEncoder().encode(JSON.stringify([cursor.count, cursor.userId]));
-  let binary = "";
-  for (const b of bytes) binary += String.fromCharCode(b);
-  return btoa(binary).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+  return encodeBase64Url(new TextEncoder().encode(JSON.stringify([cursor.count, cursor.userId])));
 }
 
 /** The cursor in `text`, or `null` when it is not one of ours. */
 export function decodeCursor(text: string): Cursor | null {
   try {
-    const binary = atob(text.replaceAll("-", "+").replaceAll("_", "/"));
-    const value = JSON.parse(
-      new TextDecoder().decode(Uint8Array.from(binary, (c) => c.charCodeAt(0))),
-    );
+    const value = JSON.parse(new TextDecoder().decode(decodeBase64Url(text)));
     if (
       Array.isArray(value) && value.length === 2 && Number.isSafeInteger(value[0]) &&
       value[0] >= 0 && typeof value[1] === "string"

@@ -2,7 +2,7 @@
  * What the analytics endpoints answer a founder: their platform's usage report, its CSV, and the
  * impact preview of edited tiers. Route handlers only parse input and shape the response.
  */
-import { previewTiers, type TierImpact } from "../analytics/preview.ts";
+import { previewTiers } from "../analytics/preview.ts";
 import { usageCsv } from "../analytics/csv.ts";
 import {
   ACCURACY,
@@ -16,23 +16,21 @@ import {
 import type { Deps } from "../define.ts";
 import { ApiError } from "../errors.ts";
 import { getTiers } from "../kv/tiers.ts";
+import type { TierPreviewResponse, UsageQuery, UsageReport } from "../schemas/analytics.ts";
 import type { Tier } from "../schemas/tiers.ts";
 import { requirePlatformId } from "./platform.ts";
 
 type AnalyticsDeps = Pick<Deps, "kv" | "now" | "usageSnapshots">;
 
-export interface UsageQuery {
-  period: string;
-  q?: string;
-  cursor?: string;
-  limit: number;
-}
-
 /**
  * `GET /dashboard/api/usage`: totals, daily series and one page of end-users by count.
  * @example await usageReport(deps, founderId, { period: "current", limit: 100 })
  */
-export async function usageReport(deps: AnalyticsDeps, founderId: string, query: UsageQuery) {
+export async function usageReport(
+  deps: AnalyticsDeps,
+  founderId: string,
+  query: UsageQuery,
+): Promise<UsageReport> {
   const platformId = await requirePlatformId(deps.kv, founderId);
   const now = deps.now();
   const period = periodOrThrow(query.period, now);
@@ -82,7 +80,7 @@ export async function tierPreview(
   deps: AnalyticsDeps,
   founderId: string,
   tiers: readonly Tier[],
-): Promise<{ tiers: TierImpact[]; asOf: string }> {
+): Promise<TierPreviewResponse> {
   const platformId = await requirePlatformId(deps.kv, founderId);
   const result = await previewTiers(deps.usageSnapshots, deps.kv, platformId, tiers, deps.now());
   return { tiers: result.tiers, asOf: result.asOf.toISOString() };

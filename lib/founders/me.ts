@@ -2,34 +2,15 @@
  * What a signed-in founder sees: `GET /dashboard/api/me` answers exactly this, and the dashboard
  * pages render from it, so the two can never disagree. It never contains a secret.
  */
-import { getFounderSubscription, type SubscriptionStatus } from "../kv/founder_subscriptions.ts";
+import { getFounderSubscription } from "../kv/founder_subscriptions.ts";
 import { getStripeConnection } from "../kv/platform_stripe.ts";
 import { getPlatform } from "../kv/platforms.ts";
 import { getTiers } from "../kv/tiers.ts";
 import { keys } from "../kv/keys.ts";
-import type { Tier } from "../schemas/tiers.ts";
+import type { MeBody, MePlatform } from "../schemas/responses.ts";
 
-export interface MeStripe {
-  connected: boolean;
-  accountId?: string;
-  livemode?: boolean;
-  /** Last 4 characters of the connected key: all that is ever shown again. */
-  keyLast4?: string;
-}
-
-export interface MePlatform {
-  platformId: string;
-  keyPrefix: string;
-  tiers: Tier[];
-  stripe: MeStripe;
-}
-
-export interface MeBody {
-  /** `email` when the session carries one (Clerk's `email` claim, the development sign-in). */
-  user: { id: string; email?: string };
-  subscription: { status: SubscriptionStatus };
-  platform: MePlatform | null;
-}
+/** The body's type is its schema's (`MeResponseSchema`): re-exported for the pages that render it. */
+export type { MeBody };
 
 /** The founder's platform id, or `null` when they have none yet. */
 export async function platformIdOf(kv: Deno.Kv, userId: string): Promise<string | null> {

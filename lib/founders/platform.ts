@@ -9,6 +9,7 @@ import { createPlatform, rotateApiKey } from "../kv/platforms.ts";
 import { keys } from "../kv/keys.ts";
 import { getTiers } from "../kv/tiers.ts";
 import type { Tier, TierConfig } from "../schemas/tiers.ts";
+import type { ApiKeyResponse, PlatformCreatedResponse } from "../schemas/responses.ts";
 import { platformIdOf } from "./me.ts";
 
 type PlatformDeps = Pick<Deps, "kv" | "tenants" | "now">;
@@ -21,7 +22,7 @@ export async function createFounderPlatform(
   deps: PlatformDeps,
   userId: string,
   name: string,
-): Promise<{ platformId: string; apiKey: string }> {
+): Promise<PlatformCreatedResponse> {
   for (let attempt = 0; attempt < 5; attempt++) {
     if (await platformIdOf(deps.kv, userId)) {
       throw new ApiError("conflict", "You already have a platform; rotate its key instead.");
@@ -61,7 +62,7 @@ export async function rotateFounderKey(
   deps: PlatformDeps,
   userId: string,
   graceSeconds: number,
-): Promise<{ apiKey: string }> {
+): Promise<ApiKeyResponse> {
   const platformId = await requirePlatformId(deps.kv, userId);
   try {
     const { apiKey } = await rotateApiKey(deps.kv, platformId, { graceSeconds, now: deps.now() });

@@ -56,6 +56,7 @@ export const UsageQuerySchema = z.object({
     .min(1, "limit: a whole number from 1 to 100").max(100, "limit: a whole number from 1 to 100")
     .default(100).meta({ description: "End-users per page (default and most: 100)." }),
 });
+export type UsageQuery = z.output<typeof UsageQuerySchema>;
 
 /** `GET /dashboard/api/usage.csv`. */
 export const UsageCsvQuerySchema = z.object({ period: PeriodParamSchema });
@@ -111,17 +112,34 @@ export const UsageReportSchema = z.object({
     }),
   }),
 });
+export type UsageReport = z.infer<typeof UsageReportSchema>;
+/** A period's totals in the usage report. */
+export type UsageTotals = UsageReport["totals"];
+/** One UTC day of the usage report's daily series. */
+export type DailyUsage = UsageReport["daily"][number];
+/** One end-user's row in the usage report. */
+export type UsageUserRow = UsageReport["users"][number];
+
+/**
+ * One tier's impact in the tier editor's preview: of the end-users counted under its id in its
+ * period, how many are already above the new limit (every further call would be refused) and how
+ * many are at 90% to 100% of it. The one shape: the preview computes it, the API answers it and
+ * the editor island reads it.
+ */
+export const TierImpactSchema = z.object({
+  id: z.string(),
+  period: z.string().meta({
+    description: "The period read: this month, or today for a daily tier.",
+  }),
+  users: count("End-users counted under this tier id in that period."),
+  overLimit: count("Of them, those already above the new limit."),
+  nearLimit: count("Of them, those at 90–100% of the new limit."),
+});
+export type TierImpact = z.infer<typeof TierImpactSchema>;
 
 /** `POST /dashboard/api/tiers/preview` (200). */
 export const TierPreviewResponseSchema = z.object({
-  tiers: z.array(z.object({
-    id: z.string(),
-    period: z.string().meta({
-      description: "The period read: this month, or today for a daily tier.",
-    }),
-    users: count("End-users counted under this tier id in that period."),
-    overLimit: count("Of them, those already above the new limit."),
-    nearLimit: count("Of them, those at 90–100% of the new limit."),
-  })),
+  tiers: z.array(TierImpactSchema),
   asOf: isoDate("When the usage was read (it is kept up to 15 s)."),
 });
+export type TierPreviewResponse = z.infer<typeof TierPreviewResponseSchema>;

@@ -109,6 +109,7 @@ export const LimitExceededResponseSchema = z.object({
 export const UrlResponseSchema = z.object({
   url: z.url().meta({ examples: ["https://checkout.stripe.com/c/pay/cs_test_a1b2c3"] }),
 });
+export type UrlResponse = z.infer<typeof UrlResponseSchema>;
 
 /** `POST /api/create-checkout`. */
 export const CheckoutResponseSchema = z.object({
@@ -160,6 +161,13 @@ export const MeResponseSchema = z.object({
   }).nullable().meta({ description: "null until the founder creates their platform." }),
 });
 
+/** The founder's Stripe connection as `GET /dashboard/api/me` shows it. */
+export type StripeConnectionView = z.infer<typeof StripeConnectionSchema>;
+/** `GET /dashboard/api/me`'s body, which the dashboard pages render from too. */
+export type MeBody = z.infer<typeof MeResponseSchema>;
+/** The founder's platform as `MeBody` shows it. */
+export type MePlatform = NonNullable<MeBody["platform"]>;
+
 /** `POST /dashboard/api/platform` (201): the only time the key is shown. */
 export const PlatformCreatedResponseSchema = z.object({
   platformId: z.string(),
@@ -170,14 +178,17 @@ export const PlatformCreatedResponseSchema = z.object({
     apiKey: "dk_live_c2hvd24gb25jZS1zdG9yZS1pdC1zYWZlbHktbm93LXBsZWFzZQ",
   }],
 });
+export type PlatformCreatedResponse = z.infer<typeof PlatformCreatedResponseSchema>;
 
 /** `POST /dashboard/api/keys` (201). */
 export const ApiKeyResponseSchema = z.object({
   apiKey: z.string().meta({ description: "The new secret API key, shown this once." }),
 });
+export type ApiKeyResponse = z.infer<typeof ApiKeyResponseSchema>;
 
 /** `PUT /dashboard/api/tiers`. */
 export const TiersResponseSchema = z.object({ tiers: z.array(TierSchema) });
+export type TiersResponse = z.infer<typeof TiersResponseSchema>;
 
 /** `POST /dashboard/api/stripe`. */
 export const StripeConnectedResponseSchema = z.object({
@@ -185,6 +196,7 @@ export const StripeConnectedResponseSchema = z.object({
   accountId: z.string().meta({ examples: ["acct_1Nv0FGQ9RKHgCVdK"] }),
   livemode: z.boolean(),
 });
+export type StripeConnectedResponse = z.infer<typeof StripeConnectedResponseSchema>;
 
 /** `POST /dashboard/api/stripe/sync`. */
 export const StripeSyncResponseSchema = z.object({
@@ -198,3 +210,4 @@ export const StripeSyncResponseSchema = z.object({
     }),
   }),
 });
+export type StripeSyncResponse = z.infer<typeof StripeSyncResponseSchema>;

@@ -19,7 +19,10 @@ export const ISLANDS_URL = "/static/islands/";
 /** The project root (this file lives in `lib/ui/`). */
 export const PROJECT_ROOT = new URL("../../", import.meta.url);
 
-/** Island files: PascalCase `.tsx` directly in `islands/` (helpers elsewhere are never entries). */
+/**
+ * Island files: PascalCase `.tsx` directly in `islands/`. Their browser-only helpers live in
+ * `islands/_client/`, a folder, so they are never entries.
+ */
 const ISLAND_FILE = /^([A-Z][A-Za-z0-9]*)\.tsx$/;
 
 /** The islands found in `islands/`, by name. */
@@ -45,8 +48,8 @@ export async function buildIslands(
   const outDir = options.outDir ?? new URL("static/islands/", root);
   await Deno.mkdir(outDir, { recursive: true });
   const islands = await listIslands(root);
-  const hydrate = new URL("lib/ui/client/hydrate.ts", root);
-  const setup = new URL("lib/ui/client/setup.ts", root);
+  const hydrate = new URL("islands/_client/hydrate.ts", root);
+  const setup = new URL("islands/_client/setup.ts", root);
 
   // Generated entries: each runs the client setup first (before any module it imports is
   // evaluated), imports its island and hydrates every instance on the page.

@@ -103,15 +103,26 @@ export async function testApp(
   };
 }
 
-/** Creates a platform with `TEST_TIERS` (or `tiers`) and returns its id and key. */
+/** Creates a platform with `TEST_TIERS` (or `tiers`), owned by `ownerId` if given; its id and key. */
 export async function seedPlatform(
   kv: Deno.Kv,
   tiers: TierInput[] = TEST_TIERS,
   name = "Acme",
+  ownerId?: string,
 ): Promise<{ platformId: string; apiKey: string }> {
-  const { platform, apiKey } = await createPlatform(kv, { name, mode: "test" });
+  const { platform, apiKey } = await createPlatform(kv, { name, ownerId, mode: "test" });
   await setTiers(kv, platform.id, tiers);
   return { platformId: platform.id, apiKey };
+}
+
+/** A founder `userId` who paid and owns a platform with `TEST_TIERS` (or `tiers`). */
+export async function seedPaidFounder(
+  kv: Deno.Kv,
+  userId: string,
+  tiers: TierInput[] = TEST_TIERS,
+): Promise<{ platformId: string; apiKey: string }> {
+  await payFounder(kv, userId);
+  return await seedPlatform(kv, tiers, "Acme", userId);
 }
 
 /** Headers of a tenant-API call. */

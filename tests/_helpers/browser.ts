@@ -52,3 +52,15 @@ export async function snap(
   assert.ok(overflow <= 0, `${name}: the page is ${overflow}px wider than a 375px screen`);
   await page.setViewportSize(DESKTOP);
 }
+
+/** `snap`, after every uPlot chart followed its box to phone width (a ResizeObserver redraws it). */
+export function snapChart(page: Page, name: string): Promise<void> {
+  return snap(
+    page,
+    name,
+    (p) =>
+      p.waitForFunction(() =>
+        [...document.querySelectorAll<HTMLElement>(".uplot")].every((u) => u.offsetWidth <= 375)
+      ),
+  );
+}

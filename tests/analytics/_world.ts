@@ -1,11 +1,9 @@
 /** Fixtures of the analytics tests: a paid founder with a platform, and tenant-API calls. */
-import { createPlatform } from "../../lib/kv/platforms.ts";
-import { setTiers } from "../../lib/kv/tiers.ts";
 import type { TierInput } from "../../lib/schemas/tiers.ts";
 import { periodOf } from "../../lib/usage/period.ts";
 import {
   founderHeaders,
-  payFounder,
+  seedPaidFounder,
   tenantHeaders,
   TEST_TIERS,
   type TestApp,
@@ -25,19 +23,8 @@ export async function paidFounderWithPlatform(
   tiers: TierInput[] = TEST_TIERS,
 ): Promise<Founder> {
   const userId = `user_${crypto.randomUUID().slice(0, 8)}`;
-  await payFounder(t.kv, userId);
-  const { platform, apiKey } = await createPlatform(t.kv, {
-    name: "Acme",
-    ownerId: userId,
-    mode: "test",
-  });
-  await setTiers(t.kv, platform.id, tiers);
-  return {
-    userId,
-    platformId: platform.id,
-    apiKey,
-    headers: founderHeaders(await t.signIn(userId)),
-  };
+  const { platformId, apiKey } = await seedPaidFounder(t.kv, userId, tiers);
+  return { userId, platformId, apiKey, headers: founderHeaders(await t.signIn(userId)) };
 }
 
 /** `POST /api/data` for an end-user; answers the status. */

@@ -4,25 +4,12 @@
  * 375 px phone, go to `test-results/screenshots/analytics-*.png`.
  */
 import assert from "node:assert/strict";
-import type { Page } from "playwright-core";
 import { buildIslands } from "../../lib/ui/build.ts";
 import { periodOf } from "../../lib/usage/period.ts";
 import { testApp } from "../_helpers/app.ts";
 import { freePort } from "../_helpers/server.ts";
-import { DESKTOP, hasChromium, launchChromium, snap } from "../_helpers/browser.ts";
+import { DESKTOP, hasChromium, launchChromium, snapChart } from "../_helpers/browser.ts";
 import { paidFounderWithPlatform } from "./_world.ts";
-
-/** `snap`, after the chart followed its box to phone width (a ResizeObserver redraws it). */
-function snapChart(page: Page, name: string): Promise<void> {
-  return snap(
-    page,
-    name,
-    (p) =>
-      p.waitForFunction(() =>
-        [...document.querySelectorAll<HTMLElement>(".uplot")].every((u) => u.offsetWidth <= 375)
-      ),
-  );
-}
 
 Deno.test({
   name:

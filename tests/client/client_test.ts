@@ -10,6 +10,7 @@ import {
   LimitExceededError,
 } from "../../client/dream_api.ts";
 import { seedPlatform, testApp } from "../_helpers/app.ts";
+import { evalInIsolatedDeno } from "../_helpers/isolated_deno.ts";
 import { dropAnswersProxy, failingProxy } from "./_proxy.ts";
 
 /** The real app on a loopback port, with a platform whose free tier allows 5 a month. */
@@ -223,30 +224,11 @@ Deno.test("GET /client/dream_api.ts serves the client, and Deno imports it by UR
   );
 
   // A separate Deno (own cache, no lockfile or config of ours) imports the module by URL.
-  const denoDir = await Deno.makeTempDir({ prefix: "dream-api-deno-dir-" });
-  try {
-    const script = `
-      const { DreamApi } = await import("${s.url}/client/dream_api.ts");
-      const dream = new DreamApi({ apiKey: "${s.apiKey}", baseUrl: "${s.url}" });
-      console.log(JSON.stringify((await dream.track("url_user", { amount: 3 })).usage));
-    `;
-    const run = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "eval",
-        "--no-lock",
-        "--no-config",
-        "--allow-net=127.0.0.1",
-        "--allow-import=127.0.0.1",
-        script,
-      ],
-      env: { DENO_DIR: denoDir, NO_COLOR: "1" },
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const stdout = new TextDecoder().decode(run.stdout);
-    assert.equal(run.code, 0, new TextDecoder().decode(run.stderr));
-    assert.deepEqual(JSON.parse(stdout), { count: 3, limit: 5, remaining: 2 });
-  } finally {
-    await Deno.remove(denoDir, { recursive: true });
-  }
+  const run = await evalInIsolatedDeno(`
+    const { DreamApi } = await import("${s.url}/client/dream_api.ts");
+    const dream = new DreamApi({ apiKey: "${s.apiKey}", baseUrl: "${s.url}" });
+    console.log(JSON.stringify((await dream.track("url_user", { amount: 3 })).usage));
+  `);
+  assert.equal(run.code, 0, run.stderr);
+  assert.deepEqual(JSON.parse(run.stdout), { count: 3, limit: 5, remaining: 2 });
 });

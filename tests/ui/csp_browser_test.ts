@@ -7,24 +7,11 @@
  * Screenshots at 1280 and 375 px go to `test-results/screenshots/csp-*.png`.
  */
 import assert from "node:assert/strict";
-import type { Page } from "playwright-core";
 import { buildIslands } from "../../lib/ui/build.ts";
 import { periodOf } from "../../lib/usage/period.ts";
 import { json, payFounder, testApp } from "../_helpers/app.ts";
 import { freePort } from "../_helpers/server.ts";
-import { DESKTOP, hasChromium, launchChromium, snap } from "../_helpers/browser.ts";
-
-/** `snap`, after the chart followed its box to phone width (a ResizeObserver redraws it). */
-function snapChart(page: Page, name: string): Promise<void> {
-  return snap(
-    page,
-    name,
-    (p) =>
-      p.waitForFunction(() =>
-        [...document.querySelectorAll<HTMLElement>(".uplot")].every((u) => u.offsetWidth <= 375)
-      ),
-  );
-}
+import { DESKTOP, hasChromium, launchChromium, snap, snapChart } from "../_helpers/browser.ts";
 
 Deno.test({
   name: "every page runs under the CSP in Chromium with no violation and no console error",

@@ -9,10 +9,8 @@ import { sessionEmail } from "../../lib/auth/clerk.ts";
 import { devUserId } from "../../lib/founders/session.ts";
 import { portInUseMessage, startupMessage } from "../../lib/startup.ts";
 import { quickStartSnippets } from "../../lib/ui/snippets.ts";
-import { founderHeaders, json, payFounder, TEST_TIERS, testApp } from "../_helpers/app.ts";
+import { founderHeaders, json, payFounder, seedPaidFounder, testApp } from "../_helpers/app.ts";
 import { PLATFORM_KEY, stripeTestApp } from "../_helpers/stripe.ts";
-import { createPlatform } from "../../lib/kv/platforms.ts";
-import { setTiers } from "../../lib/kv/tiers.ts";
 
 const ORIGIN = "http://localhost:8000";
 
@@ -24,21 +22,6 @@ async function devSignIn(t: Awaited<ReturnType<typeof testApp>>, email: string):
   });
   assert.equal(res.status, 303, await res.text());
   return /^__session=([^;]+)/.exec(res.headers.get("set-cookie") ?? "")![1];
-}
-
-/** A paid founder owning a platform with `TEST_TIERS`; its API key. */
-async function founderWithPlatform(
-  t: Awaited<ReturnType<typeof testApp>>,
-  userId: string,
-): Promise<string> {
-  await payFounder(t.kv, userId);
-  const { platform, apiKey } = await createPlatform(t.kv, {
-    name: "Acme",
-    ownerId: userId,
-    mode: "test",
-  });
-  await setTiers(t.kv, platform.id, TEST_TIERS);
-  return apiKey;
 }
 
 async function page(t: Awaited<ReturnType<typeof testApp>>, path: string, token: string) {
@@ -57,7 +40,7 @@ Deno.test("the development sign-in puts the email in the session: /me, the heade
   assert.equal(me.status, 200, me.text);
   assert.deepEqual(me.body.user, { id: devUserId("ada@example.com"), email: "ada@example.com" });
 
-  await founderWithPlatform(t, devUserId("ada@example.com"));
+  await seedPaidFounder(t.kv, devUserId("ada@example.com"));
   const html = await page(t, "/dashboard/settings", token);
   assert.match(html, /data-testid="account-name"[^>]*>ada@example\.com</, "header");
   assert.match(html, /data-testid="account-email">ada@example\.com</, "account card");
@@ -158,7 +141,7 @@ Deno.test("the overview's snippet names its key a prefix; the one-time snippet h
 
 Deno.test("settings explains the local Stripe outside production; the overview says its key is a prefix", async () => {
   await using t = await testApp({ env: { STRIPE_API_URL: "http://127.0.0.1:12111" } });
-  await founderWithPlatform(t, "user_local");
+  await seedPaidFounder(t.kv, "user_local");
   const token = await t.signIn("user_local");
   const settings = await page(t, "/dashboard/settings", token);
   assert.match(settings, /data-testid="local-stripe-hint"/);
@@ -172,7 +155,7 @@ Deno.test("settings explains the local Stripe outside production; the overview s
 
   // Real Stripe (no STRIPE_API_URL): no such hint.
   await using real = await testApp();
-  await founderWithPlatform(real, "user_real");
+  await seedPaidFounder(real.kv, "user_real");
   const html = await page(real, "/dashboard/settings", await real.signIn("user_real"));
   assert.match(html, /data-testid="stripe-settings"/);
   assert.doesNotMatch(html, /local-stripe-hint/);
@@ -180,7 +163,7 @@ Deno.test("settings explains the local Stripe outside production; the overview s
 
 Deno.test("analytics: the busiest day of active end-users is said in words, not '≈ 4'", async () => {
   await using t = await testApp();
-  const apiKey = await founderWithPlatform(t, "user_words");
+  const { apiKey } = await seedPaidFounder(t.kv, "user_words");
   for (const user of ["a", "b", "c"]) {
     const res = await t.app.request("/api/data", {
       method: "POST",

@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { quickStartSnippets } from "../../lib/ui/quick_start.tsx";
 import { founderHeaders, json, payFounder, testApp } from "../_helpers/app.ts";
+import { evalInIsolatedDeno } from "../_helpers/isolated_deno.ts";
 
 const TIERS = [
   { id: "free", name: "Free", price: 0, limit: 100, period: "month" as const },
@@ -79,7 +80,6 @@ Deno.test("the quick start's TypeScript snippet runs as shown against the real s
   );
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, t.app.fetch);
   const baseUrl = `http://127.0.0.1:${server.addr.port}`;
-  const denoDir = await Deno.makeTempDir({ prefix: "dream-api-quick-start-" });
   try {
     const { client } = quickStartSnippets({
       baseUrl,
@@ -87,26 +87,13 @@ Deno.test("the quick start's TypeScript snippet runs as shown against the real s
       keyPrefix: "dk_…",
       tiers: TIERS,
     });
-    const run = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "eval",
-        "--no-lock",
-        "--no-config",
-        "--allow-net=127.0.0.1",
-        "--allow-import=127.0.0.1",
-        "--allow-env=DREAM_API_KEY",
-        "--ext=ts",
-        client,
-      ],
-      env: { DENO_DIR: denoDir, DREAM_API_KEY: body.apiKey, NO_COLOR: "1" },
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const stdout = new TextDecoder().decode(run.stdout);
-    assert.equal(run.code, 0, new TextDecoder().decode(run.stderr));
-    assert.equal(stdout.trim(), "1 of 100 used on free");
+    const run = await evalInIsolatedDeno(client, {
+      extraArgs: ["--allow-env=DREAM_API_KEY", "--ext=ts"],
+      env: { DREAM_API_KEY: body.apiKey },
+    });
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout.trim(), "1 of 100 used on free");
   } finally {
     await server.shutdown();
-    await Deno.remove(denoDir, { recursive: true });
   }
 });

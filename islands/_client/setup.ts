@@ -1,5 +1,6 @@
 /**
  * Runs first in every island bundle (lib/ui/build.ts imports it before the island itself).
+ * `islands/_client/` holds the islands' browser-only helpers; the build never takes it for an island.
  *
  * zod compiles object parsers with `new Function` when it may, and finds out by trying one; under
  * our Content-Security-Policy (no `unsafe-eval`) that caught attempt is still reported as a
