@@ -124,7 +124,12 @@ Deno.test({
       KV_PATH: `${dir}/.data/dev.kv`,
     });
     try {
-      await dev.waitFor((o) => /dream-api listening/.test(o), "the first start");
+      // The JSON log line (stderr) and the human lines (stdout) come through two pipes: wait for
+      // both, since either may be read first.
+      await dev.waitFor(
+        (o) => /dream-api listening/.test(o) && /Stripe runs locally/.test(o),
+        "the first start",
+      );
       // Where to go and how to sign in, for a human, besides the JSON line.
       assert.match(dev.output(), new RegExp(`open http://localhost:${port}\\b`), dev.output());
       assert.match(dev.output(), /any email/, dev.output());
