@@ -21,7 +21,7 @@ import { ConfigError, readConfig } from "../fresh.config.ts";
 import { createPlatform, listPlatforms, NotFoundError, rotateApiKey } from "../lib/kv/platforms.ts";
 import { openKv } from "../lib/kv/open.ts";
 import { getTiers, setTiers } from "../lib/kv/tiers.ts";
-import { issuesOf } from "../lib/schemas/tiers.ts";
+import { issuesOf } from "../lib/errors.ts";
 import { z } from "zod";
 
 const USAGE = `usage: deno task admin <command>
