@@ -73,7 +73,7 @@ export type OperationDoc = Omit<RouteDoc, "method" | "path" | "auth">;
 /** One method of a route: its handler, and its docs when it belongs in the OpenAPI document. */
 export interface MethodDefinition {
   handler: Handler<HonoEnv>;
-  /** Answered without Hono (lib/http/hot_routes.ts): only tenant handlers made with `define.tenant`. */
+  /** Served through Hono (the default); see `HotMethodDefinition` for the metered exceptions. */
   hot?: false;
   docs?: OperationDoc;
 }

@@ -44,7 +44,7 @@ export function requireFounder(options: { page?: boolean } = {}) {
       throw new ApiError("unauthorized", "Sign in first: no valid session.");
     }
     if (via === "cookie" && !SAFE_METHODS.has(c.req.method) && !isSameOrigin(c)) {
-      throw new ApiError("forbidden", "Cross-site request refused (CSRF check).");
+      throw csrfRefused();
     }
     c.set("founder", { userId: result.userId, ...(result.email && { email: result.email }) });
     await next();
@@ -113,11 +113,16 @@ export function isSameOrigin(c: AppContext): boolean {
   return c.req.header("sec-fetch-site") === "same-origin";
 }
 
+/** The 403 of a cookie-bearing change from another site. */
+export function csrfRefused(): ApiError {
+  return new ApiError("forbidden", "Cross-site request refused (CSRF check).");
+}
+
 /** Refuses a cookie-bearing mutation that fails `isSameOrigin` (sign-in and sign-out forms). */
 export function requireSameOrigin() {
   return define.middleware(async function requireSameOrigin(c, next) {
     if (!isSameOrigin(c)) {
-      throw new ApiError("forbidden", "Cross-site request refused (CSRF check).");
+      throw csrfRefused();
     }
     await next();
   });

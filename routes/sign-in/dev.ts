@@ -9,13 +9,13 @@ import {
   devUserId,
   sessionCookieOptions,
 } from "../../lib/founders/session.ts";
-import { isSameOrigin, SESSION_COOKIE } from "../../lib/middleware/founder.ts";
+import { csrfRefused, isSameOrigin, SESSION_COOKIE } from "../../lib/middleware/founder.ts";
 
 const POST = define.handler(async (c) => {
   const { devSigner, config } = c.get("deps");
   if (!devSigner) throw new ApiError("not_found", `No route for POST ${c.req.path}.`);
   // Login CSRF: another site must not sign a visitor into an account of its choosing.
-  if (!isSameOrigin(c)) throw new ApiError("forbidden", "Cross-site request refused (CSRF check).");
+  if (!isSameOrigin(c)) throw csrfRefused();
   const form = await c.req.parseBody().catch(() => ({}));
   const parsed = DevSignInSchema.safeParse(form);
   if (!parsed.success) throw invalidRequest(parsed.error, { brief: true });
