@@ -4,6 +4,7 @@
  * Nothing else reads `Deno.env`.
  */
 import { z } from "zod";
+import { issuesOf } from "./lib/errors.ts";
 
 const optional = z.string().trim().min(1).optional().catch(undefined);
 
@@ -89,7 +90,7 @@ const REQUIRED_IN_PRODUCTION: ReadonlyArray<[keyof z.infer<typeof EnvSchema>, st
 export function parseConfig(env: Record<string, string | undefined>): Config {
   const parsed = EnvSchema.safeParse(env);
   if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
+    const lines = issuesOf(parsed.error).map((i) => `  ${i.path}: ${i.message}`);
     throw new ConfigError(`Invalid environment:\n${lines.join("\n")}`);
   }
   const e = parsed.data;

@@ -22,7 +22,7 @@ import { NotFoundError } from "../lib/kv/errors.ts";
 import { createPlatform, listPlatforms, rotateApiKey } from "../lib/kv/platforms.ts";
 import { openKv } from "../lib/kv/open.ts";
 import { getTiers, setTiers } from "../lib/kv/tiers.ts";
-import { issuesOf } from "../lib/schemas/tiers.ts";
+import { issuesOf } from "../lib/errors.ts";
 import { z } from "zod";
 
 const USAGE = `usage: deno task admin <command>

@@ -3,6 +3,8 @@
  * `{"success":false,"error":{"code","message"}}` they travel in.
  */
 
+import type { z } from "zod";
+
 /** The code → status table. Add a code here before using it anywhere. */
 export const ERROR_STATUS = {
   invalid_request: 400,
@@ -81,3 +83,22 @@ export const UNAUTHORIZED_MESSAGE =
 
 /** The one message of every 500: what went wrong goes to the log, never to the caller. */
 export const INTERNAL_MESSAGE = "Something went wrong on our side. Please retry.";
+
+/** Zod's issues as `[{ path, message }]` (`path` dotted), for error details, the editor and the CLI. */
+export function issuesOf(error: z.ZodError): { path: string; message: string }[] {
+  return error.issues.map((i) => ({ path: i.path.join("."), message: i.message }));
+}
+
+/**
+ * The one 400 `invalid_request` for input zod refused: the first issue's message, prefixed with its
+ * field (`amount: …`) unless the message names it already, and every issue in `details`. `brief`:
+ * the message alone, without details (a header or a form, whose message says everything).
+ * @example throw invalidRequest(parsed.error)
+ */
+export function invalidRequest(error: z.ZodError, options: { brief?: boolean } = {}): ApiError {
+  const issue = error.issues[0];
+  if (options.brief) return new ApiError("invalid_request", issue.message);
+  const field = issue.path.length > 0 ? `${issue.path.join(".")}: ` : "";
+  const message = issue.message.startsWith(field) ? issue.message : `${field}${issue.message}`;
+  return new ApiError("invalid_request", message, issuesOf(error));
+}

@@ -1,12 +1,18 @@
 /** GET / — the marketing page: what dream-api does, the call in three lines, the price. */
-import { define } from "../lib/define.ts";
+import { define, defineRoute } from "../lib/http/route.ts";
 import { Card, CodeBlock } from "../lib/ui/components.tsx";
 import { Shell } from "../lib/ui/layout.tsx";
 import { renderPage } from "../lib/ui/render.tsx";
 
-export const GET = define.handler((c) => {
+const GET = define.handler((c) => {
   const base = c.get("deps").config.publicUrl;
   return renderPage(c, <MarketingPage baseUrl={base} />, { cache: "public" });
+});
+
+export const route = defineRoute({
+  path: "/",
+  auth: "public",
+  methods: { GET: { handler: GET } },
 });
 
 const FEATURES = [

@@ -4,14 +4,14 @@
  * development sign-in form (which posts to `/sign-in/dev`). Signed-in visitors go to the dashboard.
  */
 import ClerkAuth from "../islands/ClerkAuth.tsx";
-import { define } from "../lib/define.ts";
+import { define, defineRoute } from "../lib/http/route.ts";
 import { sessionToken } from "../lib/middleware/founder.ts";
 import { Card, Notice } from "../lib/ui/components.tsx";
 import { Island } from "../lib/ui/island.tsx";
 import { Logo, Shell } from "../lib/ui/layout.tsx";
 import { renderPage } from "../lib/ui/render.tsx";
 
-export const GET = define.handler(async (c) => {
+const GET = define.handler(async (c) => {
   const { verifySession, devSigner, config } = c.get("deps");
   const { token } = sessionToken(c);
   if (token && (await verifySession(token)).ok) return c.redirect("/dashboard", 302);
@@ -23,6 +23,12 @@ export const GET = define.handler(async (c) => {
     ? { kind: "clerk", publishableKey: config.clerk.publishableKey }
     : { kind: "unconfigured" };
   return renderPage(c, <SignInPage mode={mode} />);
+});
+
+export const route = defineRoute({
+  path: "/sign-in",
+  auth: "public",
+  methods: { GET: { handler: GET } },
 });
 
 export type SignInMode =

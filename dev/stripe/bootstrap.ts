@@ -9,10 +9,10 @@ import { createStripeFactory } from "../../lib/billing/stripe_client.ts";
 import { startLocalStripe } from "./server.ts";
 
 /** dream-api's own account in the local Stripe. */
-export const LOCAL_PLATFORM_KEY = "sk_test_dreamapi_local_platform";
+export const LOCAL_OWN_STRIPE_KEY = "sk_test_dreamapi_local_platform";
 export const LOCAL_PRODUCT_ID = "prod_dreamapi";
 export const LOCAL_PRICE_LOOKUP_KEY = "dreamapi_monthly";
-export const PLATFORM_EVENTS: Stripe.WebhookEndpointCreateParams.EnabledEvent[] = [
+export const FOUNDER_SUBSCRIPTION_EVENTS: Stripe.WebhookEndpointCreateParams.EnabledEvent[] = [
   "checkout.session.completed",
   "customer.subscription.created",
   "customer.subscription.updated",
@@ -22,7 +22,7 @@ export const PLATFORM_EVENTS: Stripe.WebhookEndpointCreateParams.EnabledEvent[] 
 export interface LocalStripeBootstrap {
   /** `STRIPE_API_URL` */
   apiUrl: string;
-  /** `STRIPE_SECRET_KEY` (`LOCAL_PLATFORM_KEY`) */
+  /** `STRIPE_SECRET_KEY` (`LOCAL_OWN_STRIPE_KEY`) */
   secretKey: string;
   /** `STRIPE_PRICE_ID`: the $29/month price */
   priceId: string;
@@ -49,7 +49,7 @@ export async function bootstrapLocalStripe(options: {
     statePath: statePath ?? undefined,
   });
   try {
-    const stripe = createStripeFactory({ apiUrl: server.url })(LOCAL_PLATFORM_KEY);
+    const stripe = createStripeFactory({ apiUrl: server.url })(LOCAL_OWN_STRIPE_KEY);
     const product = await stripe.products.retrieve(LOCAL_PRODUCT_ID).catch(() =>
       stripe.products.create({ id: LOCAL_PRODUCT_ID, name: "dream-api" })
     );
@@ -68,12 +68,12 @@ export async function bootstrapLocalStripe(options: {
     }
     const endpoint = await stripe.webhookEndpoints.create({
       url,
-      enabled_events: PLATFORM_EVENTS,
+      enabled_events: FOUNDER_SUBSCRIPTION_EVENTS,
       description: "dream-api platform subscriptions (local)",
     });
     return {
       apiUrl: server.url,
-      secretKey: LOCAL_PLATFORM_KEY,
+      secretKey: LOCAL_OWN_STRIPE_KEY,
       priceId: price.id,
       webhookSecret: endpoint.secret!,
       close: () => server.close(),

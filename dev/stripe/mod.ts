@@ -14,11 +14,11 @@ export {
 } from "./client.ts";
 export {
   bootstrapLocalStripe,
-  LOCAL_PLATFORM_KEY,
+  FOUNDER_SUBSCRIPTION_EVENTS,
+  LOCAL_OWN_STRIPE_KEY,
   LOCAL_PRICE_LOOKUP_KEY,
   LOCAL_PRODUCT_ID,
   type LocalStripeBootstrap,
-  PLATFORM_EVENTS,
 } from "./bootstrap.ts";
 export { accountIdFor } from "./store.ts";
 export { API_VERSION, signatureHeader } from "./webhooks.ts";

@@ -15,7 +15,7 @@
  *    the event's marker, so an event id takes effect once per platform.
  */
 import type Stripe from "stripe";
-import type { Deps } from "../define.ts";
+import type { Deps } from "../deps.ts";
 import { ApiError } from "../errors.ts";
 import { applyEndUserEvent, findCustomerOwner, type SubscriptionState } from "../kv/end_users.ts";
 import { isEventProcessed, markEventProcessed } from "../kv/stripe_events.ts";

@@ -5,7 +5,8 @@
  */
 import { createHash } from "node:crypto";
 import type Stripe from "stripe";
-import type { Caller, Deps } from "../define.ts";
+import type { Caller } from "../auth/caller.ts";
+import type { Deps } from "../deps.ts";
 import { ApiError } from "../errors.ts";
 import { entitlement, getEndUserBilling } from "../kv/end_users.ts";
 import {
@@ -16,7 +17,7 @@ import {
 import { getTiers } from "../kv/tiers.ts";
 import type { CreateCheckoutBody, CustomerPortalBody } from "../schemas/billing.ts";
 import type { Tier } from "../schemas/tiers.ts";
-import { stripeFailure } from "./platform_subscription.ts";
+import { stripeFailure } from "./stripe_client.ts";
 
 type BillingDeps = Pick<Deps, "kv" | "stripeFor" | "secrets" | "now">;
 

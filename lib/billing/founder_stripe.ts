@@ -6,7 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import type Stripe from "stripe";
-import type { Deps } from "../define.ts";
+import type { Deps } from "../deps.ts";
 import { ApiError } from "../errors.ts";
 import { requirePlatformId, tiersOf } from "../founders/platform.ts";
 import { keys } from "../kv/keys.ts";
@@ -20,7 +20,7 @@ import {
 } from "../kv/platform_stripe.ts";
 import type { Tier, TierConfig } from "../schemas/tiers.ts";
 import { HANDLED_EVENT_TYPES } from "./events.ts";
-import { stripeFailure } from "./platform_subscription.ts";
+import { stripeFailure } from "./stripe_client.ts";
 
 type FounderStripeDeps = Pick<
   Deps,

@@ -4,6 +4,7 @@
  * in development and tests). The real `stripe` SDK always does the talking.
  */
 import Stripe from "stripe";
+import { ApiError } from "../errors.ts";
 
 export type StripeFactory = (secretKey: string) => Stripe;
 
@@ -26,3 +27,18 @@ export function createStripeFactory(options: { apiUrl?: string } = {}): StripeFa
 
 /** Webhook signatures are verified with WebCrypto (async), as Deno and edge runtimes require. */
 export const webhookCrypto = Stripe.createSubtleCryptoProvider();
+
+/** Turns a Stripe SDK failure into 502 `stripe_error` carrying Stripe's message. */
+export function stripeFailure(error: unknown): unknown {
+  if (error instanceof ApiError) return error;
+  if (isStripeError(error)) {
+    return new ApiError("stripe_error", `Stripe: ${error.message}`);
+  }
+  return error;
+}
+
+function isStripeError(error: unknown): error is { type: string; message: string; code?: string } {
+  return typeof error === "object" && error !== null && "type" in error &&
+    typeof (error as { type: unknown }).type === "string" &&
+    String((error as { type: string }).type).startsWith("Stripe");
+}

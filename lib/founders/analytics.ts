@@ -13,7 +13,7 @@ import {
   readUsers,
   type ReportPeriod,
 } from "../analytics/report.ts";
-import type { Deps } from "../define.ts";
+import type { Deps } from "../deps.ts";
 import { ApiError } from "../errors.ts";
 import { getTiers } from "../kv/tiers.ts";
 import type { TierPreviewResponse, UsageQuery, UsageReport } from "../schemas/analytics.ts";

@@ -2,7 +2,7 @@
  * A founder's platform: created once (one per founder), its API key rotated with grace, its tiers
  * replaced. Every change that the tenant API caches is followed by `tenants.forget`.
  */
-import type { Deps } from "../define.ts";
+import type { Deps } from "../deps.ts";
 import { ApiError } from "../errors.ts";
 import { ConflictError, NotFoundError } from "../kv/errors.ts";
 import { createPlatform, rotateApiKey } from "../kv/platforms.ts";

@@ -36,3 +36,10 @@ export function devUserId(identity: string): string {
   const digest = createHash("sha256").update(identity.trim().toLowerCase()).digest("hex");
   return `user_dev_${digest.slice(0, 24)}`;
 }
+
+/** The signed-in founder: made from a verified session by `requireFounder`. */
+export interface Founder {
+  userId: string;
+  /** The session's `email` claim, when it carries a valid one (see `sessionEmail`). */
+  email?: string;
+}

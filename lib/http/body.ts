@@ -1,7 +1,7 @@
 /** Reading and validating request bodies and headers at the edge. */
 import type { Context } from "hono";
 import type { z } from "zod";
-import { ApiError } from "../errors.ts";
+import { ApiError, invalidRequest } from "../errors.ts";
 import { type BodyBudget, bodyBudgetExhausted, bodyTimedOut } from "./body_budget.ts";
 
 /** The most bytes any JSON body may have. */
@@ -26,15 +26,7 @@ export function parseJson<S extends z.ZodType>(text: string, schema: S): z.outpu
     }
   }
   const parsed = schema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const field = issue.path.length > 0 ? `${issue.path.join(".")}: ` : "";
-    throw new ApiError(
-      "invalid_request",
-      `${field}${issue.message}`,
-      parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message })),
-    );
-  }
+  if (!parsed.success) throw invalidRequest(parsed.error);
   return parsed.data;
 }
 
@@ -54,7 +46,7 @@ export function parseHeader<S extends z.ZodType>(
 ): z.output<S> | undefined {
   if (value === undefined || value === null) return undefined;
   const parsed = schema.safeParse(value);
-  if (!parsed.success) throw new ApiError("invalid_request", parsed.error.issues[0].message);
+  if (!parsed.success) throw invalidRequest(parsed.error, { brief: true });
   return parsed.data;
 }
 

@@ -11,16 +11,18 @@
  * percent-escapes (Hono decodes those).
  */
 import { authenticateCaller } from "../auth/caller.ts";
-import type { Deps, TenantRoute } from "../define.ts";
+import type { Deps } from "../deps.ts";
 import { decodeText, readLimitedBody } from "./body.ts";
 import { errorResponse } from "./json.ts";
 import { REQUEST_ID_HEADER, requestIdOf } from "./request_id.ts";
+import type { Method, TenantRoute } from "./route.ts";
 
+/** A hot method of a route definition (`hotRoutesOf` in lib/http/mount.ts reads them). */
 export interface HotRoute {
-  method: "GET" | "POST";
+  method: Method;
   path: string;
   handler: TenantRoute;
-  /** The body limit of the route's Hono mount (`limitBody`); no limit: the body is not read first. */
+  /** The route's `bodyLimit` (what `limitBody` applies on its Hono mount); none: not read first. */
   maxBody?: number;
 }
 

@@ -3,7 +3,7 @@
  * before anything that reads a body or writes.
  */
 import { authenticateCaller } from "../auth/caller.ts";
-import { define } from "../define.ts";
+import { define } from "../http/route.ts";
 
 export function requireApiKey() {
   return define.middleware(async function requireApiKey(c, next) {

@@ -3,7 +3,7 @@
  * or not it says its length), by the process's body budget (503) and by the read deadline (408);
  * see `readLimitedBody`. What it took from the budget is given back when the request is done.
  */
-import { define } from "../define.ts";
+import { define } from "../http/route.ts";
 import { MAX_BODY_BYTES, readLimitedBody } from "../http/body.ts";
 
 export function limitBody(maxBytes = MAX_BODY_BYTES) {

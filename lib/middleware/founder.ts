@@ -6,10 +6,10 @@
  * own origin (CSRF); Bearer calls carry no ambient credential and need no check.
  * `requireActiveSubscription` opens configuration only to `active`/`trialing` founders.
  */
-import type { Context } from "hono";
 import { getCookie } from "hono/cookie";
 import type { Config } from "../../fresh.config.ts";
-import { type AppEnv, define } from "../define.ts";
+import { bearerToken } from "../auth/bearer.ts";
+import { type AppContext, define } from "../http/route.ts";
 import { ApiError } from "../errors.ts";
 import { getFounderSubscription, isPaid } from "../kv/founder_subscriptions.ts";
 
@@ -44,7 +44,7 @@ export function requireFounder(options: { page?: boolean } = {}) {
       throw new ApiError("unauthorized", "Sign in first: no valid session.");
     }
     if (via === "cookie" && !SAFE_METHODS.has(c.req.method) && !isSameOrigin(c)) {
-      throw new ApiError("forbidden", "Cross-site request refused (CSRF check).");
+      throw csrfRefused();
     }
     c.set("founder", { userId: result.userId, ...(result.email && { email: result.email }) });
     await next();
@@ -74,13 +74,10 @@ export function requireActiveSubscription(options: { page?: boolean } = {}) {
 
 /** The session token and where it came from; a Bearer header wins over the cookie. */
 export function sessionToken(
-  c: Context<AppEnv>,
+  c: AppContext,
 ): { token: string | null; via: "bearer" | "cookie" | null } {
   const header = c.req.header("authorization");
-  if (header) {
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    return { token: match ? match[1] : null, via: "bearer" };
-  }
+  if (header) return { token: bearerToken(header), via: "bearer" };
   const cookie = getCookie(c, SESSION_COOKIE);
   return cookie ? { token: cookie, via: "cookie" } : { token: null, via: null };
 }
@@ -110,17 +107,22 @@ export function allowedOrigins(config: Config): ReadonlySet<string> {
  * browser's `Sec-Fetch-Site: same-origin` is accepted (a header pages cannot set). Anything else
  * — another site, a sibling subdomain (`same-site`), `null`, or no evidence at all — is refused.
  */
-export function isSameOrigin(c: Context<AppEnv>): boolean {
+export function isSameOrigin(c: AppContext): boolean {
   const origin = c.req.header("origin");
   if (origin !== undefined) return allowedOrigins(c.get("deps").config).has(origin);
   return c.req.header("sec-fetch-site") === "same-origin";
+}
+
+/** The 403 of a cookie-bearing change from another site. */
+export function csrfRefused(): ApiError {
+  return new ApiError("forbidden", "Cross-site request refused (CSRF check).");
 }
 
 /** Refuses a cookie-bearing mutation that fails `isSameOrigin` (sign-in and sign-out forms). */
 export function requireSameOrigin() {
   return define.middleware(async function requireSameOrigin(c, next) {
     if (!isSameOrigin(c)) {
-      throw new ApiError("forbidden", "Cross-site request refused (CSRF check).");
+      throw csrfRefused();
     }
     await next();
   });

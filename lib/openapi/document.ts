@@ -1,7 +1,7 @@
 /**
  * The OpenAPI 3.1 document of dream-api, generated from the zod schemas the handlers validate
- * with (zod 4's `z.toJSONSchema`) and the route registrations in `routes.ts`. Served at
- * `GET /openapi.json` and rendered as `/docs`.
+ * with (zod 4's `z.toJSONSchema`) and the docs of the route files the manifest lists (`routes.ts`
+ * reads them). Served at `GET /openapi.json` and rendered as `/docs`.
  */
 import { z } from "zod";
 import { ERROR_STATUS, errorBody, type ErrorCode } from "../errors.ts";

@@ -1,4 +1,4 @@
-/** The shape of one route's registration in the OpenAPI document (see `routes.ts`). */
+/** The shape of one operation in the OpenAPI document (its facts live in its file under `routes/`). */
 import type { z } from "zod";
 import type { ErrorCode } from "../errors.ts";
 
@@ -55,7 +55,7 @@ export interface ResponseDoc {
  */
 export interface RouteDoc {
   method: HttpMethod;
-  /** The Hono path, exactly as mounted in `lib/app.ts`. */
+  /** The Hono path, exactly as its route file says (`RouteDefinition.path`). */
   path: string;
   tag: Tag;
   summary: string;
@@ -74,3 +74,19 @@ export interface RouteDoc {
   responses: Partial<Record<number, ResponseDoc>>;
   errors?: ErrorCode[];
 }
+
+/** The OpenAPI document as `/openapi.json` and `/docs` read it, given to them by `createApp`. */
+export interface ApiDocument {
+  /** The document as JSON text, serialized once per process. */
+  json(publicUrl: string): string;
+  /** A copy of the document, to render. */
+  // deno-lint-ignore no-explicit-any
+  document(publicUrl: string): any;
+}
+
+/** The rate-limit headers of the metered answers. */
+export const RATE_LIMIT_HEADERS: ResponseHeader[] = [
+  "RateLimit-Limit",
+  "RateLimit-Remaining",
+  "RateLimit-Reset",
+];

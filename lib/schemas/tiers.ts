@@ -63,8 +63,3 @@ export function defaultTier(tiers: readonly Tier[]): Tier {
   if (!tier) throw new Error("tier config without a free tier");
   return tier;
 }
-
-/** Flattens zod issues into `[{ path, message }]` for error details and the editor. */
-export function issuesOf(error: z.ZodError): { path: string; message: string }[] {
-  return error.issues.map((i) => ({ path: i.path.join("."), message: i.message }));
-}

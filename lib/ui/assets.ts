@@ -4,8 +4,8 @@
  * a year; everything else is revalidated by ETag. Text is gzipped once and kept in memory.
  */
 import type { MiddlewareHandler } from "hono";
-import type { AppEnv as ConfigAppEnv } from "../../fresh.config.ts";
-import type { AppEnv } from "../define.ts";
+import type { AppEnv } from "../../fresh.config.ts";
+import type { HonoEnv } from "../http/route.ts";
 import { buildIslands, contentHash, type IslandManifest, PROJECT_ROOT } from "./build.ts";
 
 const STATIC_DIR = new URL("static/", PROJECT_ROOT);
@@ -17,7 +17,7 @@ let manifest: Promise<IslandManifest> | null = null;
  * server restarts on every change, so islands are never stale); tests bundle only when nothing
  * is built yet; production requires `deno task build` to have run.
  */
-export function islandManifest(appEnv: ConfigAppEnv): Promise<IslandManifest> {
+export function islandManifest(appEnv: AppEnv): Promise<IslandManifest> {
   manifest ??= loadManifest(appEnv).catch((error) => {
     manifest = null; // let the next page retry instead of caching the failure
     throw error;
@@ -25,7 +25,7 @@ export function islandManifest(appEnv: ConfigAppEnv): Promise<IslandManifest> {
   return manifest;
 }
 
-async function loadManifest(appEnv: ConfigAppEnv): Promise<IslandManifest> {
+async function loadManifest(appEnv: AppEnv): Promise<IslandManifest> {
   if (appEnv === "development") return await buildIslands();
   try {
     const text = await Deno.readTextFile(new URL("islands/manifest.json", STATIC_DIR));
@@ -113,7 +113,7 @@ const SAFE_PATH = /^(?:[A-Za-z0-9_-][A-Za-z0-9._-]{0,99}\/){0,7}[A-Za-z0-9_-][A-
 const HASHED_NAME = /(?:\.[0-9a-f]{12}\.js|\/chunk-[A-Z0-9]{8}\.js)$/;
 
 /** Serves `static/` under `/static/*` with ETag, immutable caching of hashed files, and gzip. */
-export function serveStatic(): MiddlewareHandler<AppEnv> {
+export function serveStatic(): MiddlewareHandler<HonoEnv> {
   return async function serveStatic(c, next) {
     if (c.req.method !== "GET" && c.req.method !== "HEAD") return await next();
     // `c.req.path` is decoded once, leniently (what cannot be decoded stays as written); decoding

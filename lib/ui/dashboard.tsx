@@ -1,5 +1,5 @@
 /** Pieces shared by the dashboard pages: the signed-in founder's view and common cards. */
-import type { AppContext } from "../define.ts";
+import type { AppContext } from "../http/route.ts";
 import { loadFounderView, type MeBody } from "../founders/me.ts";
 import { isPaid } from "../kv/founder_subscriptions.ts";
 import type { Tier } from "../schemas/tiers.ts";

@@ -2,7 +2,7 @@
  * HTML answers for browser paths: the 404 page and the 500 page. API paths (`/api/…`,
  * `/dashboard/api/…`, webhooks) keep the JSON envelope; `wantsHtml` decides which.
  */
-import type { AppContext } from "../define.ts";
+import type { AppContext } from "../http/route.ts";
 import { INTERNAL_MESSAGE } from "../errors.ts";
 import { Shell } from "./layout.tsx";
 import { renderPage } from "./render.tsx";

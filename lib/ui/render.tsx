@@ -1,7 +1,7 @@
 /** `renderPage`: server-renders a page (with its islands) into a complete HTML response. */
 import type { VNode } from "preact";
 import { renderToString } from "preact-render-to-string";
-import type { AppContext } from "../define.ts";
+import type { AppContext } from "../http/route.ts";
 import { assetUrl, islandManifest } from "./assets.ts";
 import { type RenderContext, RenderCtx } from "./island.tsx";
 import { htmlSecurityHeaders } from "./security.ts";

@@ -1,13 +1,15 @@
 /** POST /api/data — count usage for an end-user, checked against their tier's limit. */
-import { define } from "../../lib/define.ts";
-import { parseHeader, parseJson } from "../../lib/http/body.ts";
+import { ApiError, errorBody } from "../../lib/errors.ts";
+import { MAX_BODY_BYTES, parseHeader, parseJson } from "../../lib/http/body.ts";
 import { jsonResponse } from "../../lib/http/json.ts";
+import { define, defineRoute } from "../../lib/http/route.ts";
+import { RATE_LIMIT_HEADERS } from "../../lib/openapi/types.ts";
+import { LimitExceededResponseSchema, UsageResponseSchema } from "../../lib/schemas/responses.ts";
 import { IdempotencyKeySchema, TrackBodySchema } from "../../lib/schemas/tenant.ts";
 import { periodOf } from "../../lib/usage/period.ts";
 import { usageBody, usageHeaders } from "../../lib/usage/response.ts";
-import { ApiError, errorBody } from "../../lib/errors.ts";
 
-export const POST = define.tenant(async ({ req, caller, deps, text, requestId }) => {
+const POST = define.tenant(async ({ req, caller, deps, text, requestId }) => {
   const idempotencyKey = parseHeader(req.headers.get("idempotency-key"), IdempotencyKeySchema);
   const { amount } = parseJson(await text(), TrackBodySchema);
   const at = deps.now();
@@ -37,4 +39,39 @@ export const POST = define.tenant(async ({ req, caller, deps, text, requestId })
     429,
     headers,
   );
+});
+
+export const route = defineRoute({
+  path: "/api/data",
+  auth: "tenant",
+  bodyLimit: MAX_BODY_BYTES,
+  methods: {
+    POST: {
+      handler: POST,
+      hot: true,
+      docs: {
+        tag: "Tenant API",
+        summary: "Count usage for an end-user",
+        description:
+          "Counts `amount` units (default 1) for the end-user in the current period, atomically checked against their plan's limit. When the amount does not fit, nothing is counted and the answer is 429. With an `Idempotency-Key`, a repeat within 24 hours (same key, platform and end-user) with the same body returns the first answer again and counts nothing; it carries `Idempotent-Replayed: true`. The same key with another body (another `amount`) is 409 `conflict` and counts nothing, also when the two arrive at once.",
+        headers: ["X-User-Id", "X-User-Plan", "Idempotency-Key"],
+        body: TrackBodySchema,
+        example: { amount: 1 },
+        responses: {
+          200: {
+            description: "Counted. The usage after this call.",
+            schema: UsageResponseSchema,
+            headers: [...RATE_LIMIT_HEADERS, "Idempotent-Replayed"],
+          },
+          429: {
+            description:
+              "The amount does not fit in the limit: nothing was counted. The body carries the usage as it stands.",
+            schema: LimitExceededResponseSchema,
+            headers: [...RATE_LIMIT_HEADERS, "Retry-After", "Idempotent-Replayed"],
+          },
+        },
+        errors: ["invalid_request", "conflict"],
+      },
+    },
+  },
 });

@@ -2,12 +2,12 @@
  * GET /client/dream_api.ts — the typed client's source, so Deno can import it by URL from the
  * server it talks to, and anyone can download it (`curl -O`) into a Node, Bun or edge project.
  */
-import { define } from "../../lib/define.ts";
+import { define, defineRoute } from "../../lib/http/route.ts";
 
 const SOURCE = new URL("../../client/dream_api.ts", import.meta.url);
 let source: Promise<string> | undefined;
 
-export const GET = define.handler(async (c) => {
+const GET = define.handler(async (c) => {
   source ??= Deno.readTextFile(SOURCE).catch((error) => {
     source = undefined;
     throw error;
@@ -19,4 +19,10 @@ export const GET = define.handler(async (c) => {
     "access-control-allow-origin": "*",
     "x-content-type-options": "nosniff",
   });
+});
+
+export const route = defineRoute({
+  path: "/client/dream_api.ts",
+  auth: "public",
+  methods: { GET: { handler: GET } },
 });

@@ -5,7 +5,7 @@
  */
 import UsageChart from "../../islands/UsageChart.tsx";
 import UsageTable from "../../islands/UsageTable.tsx";
-import { define } from "../../lib/define.ts";
+import { define, defineRoute } from "../../lib/http/route.ts";
 import { usageReport } from "../../lib/founders/analytics.ts";
 import type { MeBody } from "../../lib/founders/me.ts";
 import { ApiError } from "../../lib/errors.ts";
@@ -20,7 +20,7 @@ const PAGE_SIZE = 25;
 
 type Report = Awaited<ReturnType<typeof usageReport>>;
 
-export const GET = define.handler(async (c) => {
+const GET = define.handler(async (c) => {
   const view = await founderView(c);
   const deps = c.get("deps");
   const asked = c.req.query("period") ?? "current";
@@ -40,6 +40,12 @@ export const GET = define.handler(async (c) => {
     c,
     <AnalyticsPage view={view} report={report} badPeriod={badPeriod} now={deps.now()} />,
   );
+});
+
+export const route = defineRoute({
+  path: "/dashboard/analytics",
+  auth: "paidPage",
+  methods: { GET: { handler: GET } },
 });
 
 export function AnalyticsPage(

@@ -5,7 +5,7 @@
  */
 import AwaitSubscription from "../../islands/AwaitSubscription.tsx";
 import StripeButton from "../../islands/StripeButton.tsx";
-import { define } from "../../lib/define.ts";
+import { define, defineRoute } from "../../lib/http/route.ts";
 import type { MeBody } from "../../lib/founders/me.ts";
 import { Card, Notice, PageHeader, SubscriptionBadge } from "../../lib/ui/components.tsx";
 import { canConfigure, founderView } from "../../lib/ui/dashboard.tsx";
@@ -15,13 +15,19 @@ import { renderPage } from "../../lib/ui/render.tsx";
 
 export type CheckoutReturn = "success" | "canceled" | null;
 
-export const GET = define.handler(async (c) => {
+const GET = define.handler(async (c) => {
   const view = await founderView(c);
   const q = c.req.query("checkout");
   const checkout: CheckoutReturn = q === "success" || q === "canceled" ? q : null;
   // Back from a paid checkout whose webhook already landed: the next step is on the overview.
   if (checkout === "success" && canConfigure(view)) return c.redirect("/dashboard", 303);
   return renderPage(c, <BillingPage view={view} checkout={checkout} />);
+});
+
+export const route = defineRoute({
+  path: "/dashboard/billing",
+  auth: "founderPage",
+  methods: { GET: { handler: GET } },
 });
 
 export function BillingPage({ view, checkout }: { view: MeBody; checkout: CheckoutReturn }) {

@@ -5,7 +5,7 @@
 import type { ComponentChildren } from "preact";
 import CreatePlatform from "../../islands/CreatePlatform.tsx";
 import StripeButton from "../../islands/StripeButton.tsx";
-import { define } from "../../lib/define.ts";
+import { define, defineRoute } from "../../lib/http/route.ts";
 import type { MeBody } from "../../lib/founders/me.ts";
 import {
   Badge,
@@ -24,7 +24,7 @@ import { QuickStart } from "../../lib/ui/quick_start.tsx";
 import { renderPage } from "../../lib/ui/render.tsx";
 import { type PeriodUsage, usageSummary } from "../../lib/ui/usage_summary.ts";
 
-export const GET = define.handler(async (c) => {
+const GET = define.handler(async (c) => {
   const view = await founderView(c);
   const { kv, now, config } = c.get("deps");
   const usage = view.platform
@@ -36,6 +36,12 @@ export const GET = define.handler(async (c) => {
     )
     : [];
   return renderPage(c, <OverviewPage view={view} usage={usage} baseUrl={config.publicUrl} />);
+});
+
+export const route = defineRoute({
+  path: "/dashboard",
+  auth: "founderPage",
+  methods: { GET: { handler: GET } },
 });
 
 export function OverviewPage(

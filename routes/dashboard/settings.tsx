@@ -6,7 +6,7 @@
 import KeyReveal from "../../islands/KeyReveal.tsx";
 import StripeConnect from "../../islands/StripeConnect.tsx";
 import type { Config } from "../../fresh.config.ts";
-import { define } from "../../lib/define.ts";
+import { define, defineRoute } from "../../lib/http/route.ts";
 import type { MeBody } from "../../lib/founders/me.ts";
 import {
   Card,
@@ -31,7 +31,7 @@ function localStripeUrl(config: Config): string | undefined {
   return config.appEnv !== "production" ? config.stripe.apiUrl : undefined;
 }
 
-export const GET = define.handler(async (c) => {
+const GET = define.handler(async (c) => {
   const view = await founderView(c);
   const { config } = c.get("deps");
   const webhookUrl = view.platform
@@ -46,6 +46,12 @@ export const GET = define.handler(async (c) => {
       localStripeUrl={localStripeUrl(config)}
     />,
   );
+});
+
+export const route = defineRoute({
+  path: "/dashboard/settings",
+  auth: "paidPage",
+  methods: { GET: { handler: GET } },
 });
 
 export function SettingsPage(

@@ -1,6 +1,6 @@
 /** GET /dashboard/tiers — the tier editor (paid founders; the gate sends others to billing). */
 import TierEditor from "../../islands/TierEditor.tsx";
-import { define } from "../../lib/define.ts";
+import { define, defineRoute } from "../../lib/http/route.ts";
 import { warmTierPreview } from "../../lib/founders/analytics.ts";
 import type { MeBody } from "../../lib/founders/me.ts";
 import { Card, Notice, PageHeader } from "../../lib/ui/components.tsx";
@@ -9,11 +9,17 @@ import { Island } from "../../lib/ui/island.tsx";
 import { Shell } from "../../lib/ui/layout.tsx";
 import { renderPage } from "../../lib/ui/render.tsx";
 
-export const GET = define.handler(async (c) => {
+const GET = define.handler(async (c) => {
   const view = await founderView(c);
   // The editor previews each limit against this period's usage: start reading it now.
   if (view.platform) warmTierPreview(c.get("deps"), view.platform.platformId, view.platform.tiers);
   return renderPage(c, <TiersPage view={view} />);
+});
+
+export const route = defineRoute({
+  path: "/dashboard/tiers",
+  auth: "paidPage",
+  methods: { GET: { handler: GET } },
 });
 
 export function TiersPage({ view }: { view: MeBody }) {

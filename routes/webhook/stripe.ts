@@ -7,8 +7,11 @@
  */
 import { z } from "zod";
 import { receiveEndUserEvent } from "../../lib/billing/end_user_webhook.ts";
-import { define } from "../../lib/define.ts";
+import { define, defineRoute } from "../../lib/http/route.ts";
 import { readQuery } from "../../lib/http/query.ts";
+
+/** Largest `/webhook/stripe` body accepted (Stripe's events are far smaller); more is 413. */
+export const WEBHOOK_MAX_BYTES = 512 * 1024;
 
 const WebhookQuery = z.object({
   platform: z.string()
@@ -16,7 +19,7 @@ const WebhookQuery = z.object({
     .optional(),
 });
 
-export const POST = define.handler(async (c) => {
+const POST = define.handler(async (c) => {
   const { platform } = readQuery(c, WebhookQuery);
   const { outcome } = await receiveEndUserEvent(c.get("deps"), {
     platformId: platform,
@@ -24,4 +27,11 @@ export const POST = define.handler(async (c) => {
     body: async () => new Uint8Array(await c.req.arrayBuffer()),
   });
   return c.json({ received: true, outcome });
+});
+
+export const route = defineRoute({
+  path: "/webhook/stripe",
+  auth: "webhook",
+  bodyLimit: WEBHOOK_MAX_BYTES,
+  methods: { POST: { handler: POST } },
 });

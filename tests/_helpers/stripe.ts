@@ -10,7 +10,7 @@ import { createStripeFactory } from "../../lib/billing/stripe_client.ts";
 import { type TestApp, testApp } from "./app.ts";
 
 /** dream-api's own account in the local Stripe, in tests. */
-export const PLATFORM_KEY = "sk_test_dreamapi_tests_platform";
+export const OWN_STRIPE_KEY = "sk_test_dreamapi_tests_platform";
 
 export interface StripeTestApp extends AsyncDisposable {
   t: TestApp;
@@ -45,7 +45,7 @@ export async function stripeTestApp(
     },
   });
   const stripe = createStripeFactory({ apiUrl: local.url });
-  const own = stripe(PLATFORM_KEY);
+  const own = stripe(OWN_STRIPE_KEY);
   const product = await own.products.create({ name: "dream-api" });
   const price = await own.prices.create({
     product: product.id,
@@ -62,7 +62,7 @@ export async function stripeTestApp(
     env: {
       PUBLIC_URL: publicUrl,
       STRIPE_API_URL: local.url,
-      STRIPE_SECRET_KEY: PLATFORM_KEY,
+      STRIPE_SECRET_KEY: OWN_STRIPE_KEY,
       STRIPE_PRICE_ID: price.id,
       STRIPE_WEBHOOK_SECRET: endpoint.secret!,
       ...options.env,

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import type Stripe from "stripe";
-import { WEBHOOK_MAX_BYTES } from "../../lib/app.ts";
+import { WEBHOOK_MAX_BYTES } from "../../routes/webhook/stripe.ts";
 import { findCustomerOwner, getEndUserBilling } from "../../lib/kv/end_users.ts";
 import { keys } from "../../lib/kv/keys.ts";
 import { getStripeConnection } from "../../lib/kv/platform_stripe.ts";

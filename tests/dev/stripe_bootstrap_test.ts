@@ -1,7 +1,7 @@
 /** `bootstrapLocalStripe`: dream-api's own account in the local Stripe, for `deno task dev`. */
 import assert from "node:assert/strict";
 import { createStripeFactory } from "../../lib/billing/stripe_client.ts";
-import { bootstrapLocalStripe, LOCAL_PLATFORM_KEY } from "../../dev/stripe/mod.ts";
+import { bootstrapLocalStripe, LOCAL_OWN_STRIPE_KEY } from "../../dev/stripe/mod.ts";
 
 Deno.test("bootstrap creates the dream-api product, its $29/month price and the /webhook/platform endpoint, and reuses them on restart", async () => {
   const dir = await Deno.makeTempDir();
@@ -11,7 +11,7 @@ Deno.test("bootstrap creates the dream-api product, its $29/month price and the 
     const first = await bootstrapLocalStripe({ publicUrl, port: 0, statePath });
     let firstSecret: string;
     try {
-      assert.equal(first.secretKey, LOCAL_PLATFORM_KEY);
+      assert.equal(first.secretKey, LOCAL_OWN_STRIPE_KEY);
       assert.match(first.priceId, /^price_/);
       assert.match(first.webhookSecret, /^whsec_/);
       firstSecret = first.webhookSecret;

@@ -117,7 +117,7 @@ Deno.test("the document has every route the app serves under /api and /dashboard
   assert.deepEqual(
     missing,
     [],
-    `served but not documented (register them in lib/openapi/routes.ts)`,
+    `served but not documented (give their methods docs in their files under routes/)`,
   );
   assert.deepEqual(extra, [], `documented but not served`);
   assert.ok(

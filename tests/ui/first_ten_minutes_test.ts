@@ -10,7 +10,7 @@ import { devUserId } from "../../lib/founders/session.ts";
 import { portInUseMessage, startupMessage } from "../../lib/startup.ts";
 import { quickStartSnippets } from "../../lib/ui/snippets.ts";
 import { founderHeaders, json, payFounder, seedPaidFounder, testApp } from "../_helpers/app.ts";
-import { PLATFORM_KEY, stripeTestApp } from "../_helpers/stripe.ts";
+import { OWN_STRIPE_KEY, stripeTestApp } from "../_helpers/stripe.ts";
 
 const ORIGIN = "http://localhost:8000";
 
@@ -95,7 +95,7 @@ Deno.test("Checkout for the $29 plan opens with the founder's email filled in", 
   );
   assert.equal(res.status, 200, res.text);
   const sessionId = new URL(res.body.url).pathname.split("/").pop()!;
-  const session = await f.stripe(PLATFORM_KEY).checkout.sessions.retrieve(sessionId);
+  const session = await f.stripe(OWN_STRIPE_KEY).checkout.sessions.retrieve(sessionId);
   assert.equal(session.customer_email, "ada@example.com");
   assert.equal(session.client_reference_id, "user_mail");
 });

@@ -1,6 +1,8 @@
 /**
- * Founders paying dream-api: the $29/month Checkout Session, the billing portal, and the events of dream-api's own
- * Stripe account (`/webhook/platform`) that keep each founder's subscription status current.
+ * The founders' own subscriptions to dream-api ($29/month): the Checkout Session, the billing
+ * portal, and the events of dream-api's own Stripe account (`/webhook/platform`, a URL that keeps
+ * its old name) that keep each founder's subscription status current. Not a *platform* (a
+ * founder's tenant) matter, hence the name.
  *
  * Order-proof by re-fetching: Stripe does not promise event order, so every subscription-bearing
  * event makes us retrieve the subscription and store what Stripe says now (Stripe's advice in
@@ -8,7 +10,7 @@
  * Idempotent: the event id is marked in the same atomic commit as its effect.
  */
 import type Stripe from "stripe";
-import type { Deps } from "../define.ts";
+import type { Deps } from "../deps.ts";
 import { ApiError } from "../errors.ts";
 import { eventObject, isHandledEvent } from "./events.ts";
 import {
@@ -20,6 +22,7 @@ import {
   type SubscriptionStatus,
 } from "../kv/founder_subscriptions.ts";
 import { isEventProcessed, markEventProcessed, PLATFORM_SCOPE } from "../kv/stripe_events.ts";
+import { stripeFailure } from "./stripe_client.ts";
 import { refetch, type Refetched } from "./stripe_refetch.ts";
 
 type BillingDeps = Pick<Deps, "kv" | "config" | "stripeFor" | "now" | "log">;
@@ -113,22 +116,7 @@ export async function createFounderPortal(
   }
 }
 
-/** Turns a Stripe SDK failure into 502 `stripe_error` carrying Stripe's message. */
-export function stripeFailure(error: unknown): unknown {
-  if (error instanceof ApiError) return error;
-  if (isStripeError(error)) {
-    return new ApiError("stripe_error", `Stripe: ${error.message}`);
-  }
-  return error;
-}
-
-function isStripeError(error: unknown): error is { type: string; message: string; code?: string } {
-  return typeof error === "object" && error !== null && "type" in error &&
-    typeof (error as { type: unknown }).type === "string" &&
-    String((error as { type: string }).type).startsWith("Stripe");
-}
-
-export type PlatformEventOutcome =
+export type FounderSubscriptionEventOutcome =
   | "applied"
   | "stale"
   | "duplicate"
@@ -143,16 +131,16 @@ export type PlatformEventOutcome =
  * or will not show our key (`forbidden`), since a retry cannot help; those are marked and logged
  * once. A failure a retry can cure throws 503 `unavailable` (Stripe retries; see `refetch`).
  */
-export async function handlePlatformEvent(
+export async function handleFounderSubscriptionEvent(
   deps: BillingDeps,
   event: Stripe.Event,
-): Promise<PlatformEventOutcome> {
+): Promise<FounderSubscriptionEventOutcome> {
   if (!isHandledEvent(event.type)) return "ignored";
   if (await isEventProcessed(deps.kv, PLATFORM_SCOPE, event.id)) return "duplicate";
   const acknowledge = async (
-    outcome: PlatformEventOutcome,
+    outcome: FounderSubscriptionEventOutcome,
     reason: string,
-  ): Promise<PlatformEventOutcome> => {
+  ): Promise<FounderSubscriptionEventOutcome> => {
     if (!await markEventProcessed(deps.kv, PLATFORM_SCOPE, event.id, deps.now())) {
       return "duplicate";
     }

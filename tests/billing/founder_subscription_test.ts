@@ -13,7 +13,7 @@ import {
 } from "../../lib/kv/founder_subscriptions.ts";
 import { supersedes } from "../../lib/kv/supersedes.ts";
 import { founderHeaders, json } from "../_helpers/app.ts";
-import { PLATFORM_KEY, type StripeTestApp, stripeTestApp } from "../_helpers/stripe.ts";
+import { OWN_STRIPE_KEY, type StripeTestApp, stripeTestApp } from "../_helpers/stripe.ts";
 
 async function subscribe(f: StripeTestApp, userId: string) {
   const headers = founderHeaders(await f.t.signIn(userId));
@@ -53,12 +53,12 @@ Deno.test("POST /dashboard/api/subscribe opens a subscription Checkout for STRIP
   await using f = await stripeTestApp();
   const { url, sessionId } = await subscribe(f, "user_sub");
   assert.ok(url.startsWith(f.local.url), url);
-  const session = await f.stripe(PLATFORM_KEY).checkout.sessions.retrieve(sessionId);
+  const session = await f.stripe(OWN_STRIPE_KEY).checkout.sessions.retrieve(sessionId);
   assert.equal(session.mode, "subscription");
   assert.equal(session.client_reference_id, "user_sub");
   assert.equal(session.success_url?.startsWith("http://localhost:8000/dashboard/billing"), true);
   assert.equal(session.cancel_url?.startsWith("http://localhost:8000/dashboard/billing"), true);
-  const items = await f.stripe(PLATFORM_KEY).checkout.sessions.listLineItems(sessionId);
+  const items = await f.stripe(OWN_STRIPE_KEY).checkout.sessions.listLineItems(sessionId);
   assert.deepEqual(items.data.map((i) => i.price?.id), [f.priceId]);
 });
 
