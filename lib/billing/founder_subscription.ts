@@ -21,7 +21,7 @@ import {
   type SubscriptionSnapshot,
   type SubscriptionStatus,
 } from "../kv/founder_subscriptions.ts";
-import { isEventProcessed, markEventProcessed, PLATFORM_SCOPE } from "../kv/stripe_events.ts";
+import { isEventProcessed, markEventProcessed, OWN_STRIPE_SCOPE } from "../kv/stripe_events.ts";
 import { stripeFailure } from "./stripe_client.ts";
 import { refetch, type Refetched } from "./stripe_refetch.ts";
 
@@ -136,12 +136,12 @@ export async function handleFounderSubscriptionEvent(
   event: Stripe.Event,
 ): Promise<FounderSubscriptionEventOutcome> {
   if (!isHandledEvent(event.type)) return "ignored";
-  if (await isEventProcessed(deps.kv, PLATFORM_SCOPE, event.id)) return "duplicate";
+  if (await isEventProcessed(deps.kv, OWN_STRIPE_SCOPE, event.id)) return "duplicate";
   const acknowledge = async (
     outcome: FounderSubscriptionEventOutcome,
     reason: string,
   ): Promise<FounderSubscriptionEventOutcome> => {
-    if (!await markEventProcessed(deps.kv, PLATFORM_SCOPE, event.id, deps.now())) {
+    if (!await markEventProcessed(deps.kv, OWN_STRIPE_SCOPE, event.id, deps.now())) {
       return "duplicate";
     }
     deps.log.log("info", "a Stripe event we cannot use was acknowledged", {

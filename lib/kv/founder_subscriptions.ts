@@ -5,7 +5,7 @@
 import type { SubscriptionStatus } from "../schemas/subscriptions.ts";
 import { ConflictError } from "./errors.ts";
 import { keys } from "./keys.ts";
-import { markInCommit, PLATFORM_SCOPE } from "./stripe_events.ts";
+import { markInCommit, OWN_STRIPE_SCOPE } from "./stripe_events.ts";
 import { supersedes } from "./supersedes.ts";
 
 export type { SubscriptionStatus };
@@ -67,14 +67,14 @@ export async function applySubscriptionSnapshot(
   snapshot: SubscriptionSnapshot,
   now: Date,
 ): Promise<"applied" | "stale" | "duplicate"> {
-  const eventKey = keys.stripeEvent(PLATFORM_SCOPE, snapshot.eventId);
+  const eventKey = keys.stripeEvent(OWN_STRIPE_SCOPE, snapshot.eventId);
   for (let attempt = 0; attempt < 10; attempt++) {
     const [entry, marker] = await kv.getMany<[FounderSubscription, unknown]>([
       keys.founderSubscription(userId),
       eventKey,
     ]);
     if (marker.versionstamp !== null) return "duplicate";
-    const op = markInCommit(kv.atomic().check(entry), PLATFORM_SCOPE, snapshot.eventId, now);
+    const op = markInCommit(kv.atomic().check(entry), OWN_STRIPE_SCOPE, snapshot.eventId, now);
     // Snapshots are fetched from Stripe, but two handlers may still finish in either order.
     const apply = supersedes(entry.value, snapshot, "event");
     if (apply) {

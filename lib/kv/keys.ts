@@ -68,7 +68,7 @@ export const keys = {
   platformStripeAll: () => ["platform_stripe"] as const,
   /**
    * marker (`ProcessedEvent`, lib/kv/stripe_events.ts) of a processed Stripe event; `scope` is
-   * `PLATFORM_SCOPE` for dream-api's own account or a platform id. Written with the event's
+   * `OWN_STRIPE_SCOPE` for dream-api's own account or a platform id. Written with the event's
    * effects, expiring after 30 days.
    */
   stripeEvent: (scope: string, eventId: string) => ["stripe_event", scope, eventId] as const,

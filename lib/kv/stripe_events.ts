@@ -1,13 +1,16 @@
 /**
  * Markers of processed Stripe events (`keys.stripeEvent`), for both webhooks: `scope` is
- * `PLATFORM_SCOPE` for dream-api's own account, or the platform id for a founder's account. A
+ * `OWN_STRIPE_SCOPE` for dream-api's own account, or the platform id for a founder's account. A
  * marker is written in the same atomic commit as the event's effect, so a redelivered event is
  * applied once; markers expire after Stripe's retry window.
  */
 import { keys } from "./keys.ts";
 
-/** The event scope of dream-api's own Stripe account. */
-export const PLATFORM_SCOPE = "platform";
+/**
+ * The event scope of dream-api's own Stripe account (the founders' $29 subscriptions). Its value
+ * keeps the old word: it is part of marker keys already stored.
+ */
+export const OWN_STRIPE_SCOPE = "platform";
 
 /** Markers outlive Stripe's retries (up to 3 days) by far. */
 export const EVENT_MARKER_TTL_MS = 30 * 24 * 60 * 60 * 1000;

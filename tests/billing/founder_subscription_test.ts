@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import Stripe from "stripe";
 import { keys } from "../../lib/kv/keys.ts";
-import { PLATFORM_SCOPE } from "../../lib/kv/stripe_events.ts";
+import { OWN_STRIPE_SCOPE } from "../../lib/kv/stripe_events.ts";
 import {
   type FounderSubscription,
   getFounderSubscription,
@@ -308,7 +308,7 @@ Deno.test("when Stripe cannot be reached the webhook answers 5xx (Stripe retries
   const res = await json(await webhook(f, payload, await sign(f, payload)));
   assert.ok(res.status >= 500, res.text);
   assert.equal(await status(f, "user_down"), "none");
-  const marker = await f.t.kv.get(keys.stripeEvent(PLATFORM_SCOPE, completed.id));
+  const marker = await f.t.kv.get(keys.stripeEvent(OWN_STRIPE_SCOPE, completed.id));
   assert.equal(marker.versionstamp, null, "a failed event is not marked processed");
 });
 

@@ -15,7 +15,7 @@ import {
   openWebhookSecret,
   updateStripeConnection,
 } from "../../lib/kv/platform_stripe.ts";
-import { PLATFORM_SCOPE } from "../../lib/kv/stripe_events.ts";
+import { OWN_STRIPE_SCOPE } from "../../lib/kv/stripe_events.ts";
 import { getFounderSubscription } from "../../lib/kv/founder_subscriptions.ts";
 import { founderHeaders, json } from "../_helpers/app.ts";
 import { type StripeTestApp, stripeTestApp } from "../_helpers/stripe.ts";
@@ -435,7 +435,7 @@ Deno.test("/webhook/platform re-fetching from our Stripe: 5xx/429/unreachable â†
     await f.local.injectFault({ path: "/v1/subscriptions/", method: "GET", status });
     try {
       const res = await platformPost(f, payload, await sign(payload, f.webhookSecret));
-      const marker = await f.t.kv.get(keys.stripeEvent(PLATFORM_SCOPE, JSON.parse(payload).id));
+      const marker = await f.t.kv.get(keys.stripeEvent(OWN_STRIPE_SCOPE, JSON.parse(payload).id));
       return { res, marked: marker.versionstamp !== null };
     } finally {
       await f.local.clearFaults();
