@@ -8,6 +8,7 @@ import type { Deps } from "./deps.ts";
 import { ApiError, errorBody } from "./errors.ts";
 import { hotRoutes } from "./http/hot_routes.ts";
 import { errorResponse } from "./http/json.ts";
+import { isStorageFault } from "./kv/open.ts";
 import { hotRoutesOf, mountRoute } from "./http/mount.ts";
 import { REQUEST_ID_HEADER, requestIdOf } from "./http/request_id.ts";
 import type { HonoEnv } from "./http/route.ts";
@@ -67,7 +68,7 @@ export function createApp(deps: Deps, options: { hotRoutes?: boolean } = {}): Ho
       });
     if (!(error instanceof ApiError) && wantsHtml(c)) {
       unexpected(error);
-      return serverErrorPage(c);
+      return serverErrorPage(c, { unavailable: isStorageFault(error) });
     }
     return errorResponse(error, unexpected, requestId);
   });

@@ -3,7 +3,7 @@
  * `/dashboard/api/…`, webhooks) keep the JSON envelope; `wantsHtml` decides which.
  */
 import type { AppContext } from "../http/route.ts";
-import { INTERNAL_MESSAGE } from "../errors.ts";
+import { DEFAULT_RETRY_AFTER_SECONDS, INTERNAL_MESSAGE } from "../errors.ts";
 import { Shell } from "./layout.tsx";
 import { renderPage } from "./render.tsx";
 import { htmlSecurityHeaders } from "./security.ts";
@@ -34,22 +34,43 @@ export function notFoundPage(c: AppContext): Promise<Response> {
   );
 }
 
-/** The 500 page; falls back to plain text if even the page cannot render. */
-export async function serverErrorPage(c: AppContext): Promise<Response> {
+/**
+ * The 500 page; falls back to plain text if even the page cannot render. `unavailable`: the fault
+ * is one a retry can cure (storage that cannot answer), so the page is a 503 with `Retry-After`.
+ */
+export async function serverErrorPage(
+  c: AppContext,
+  options: { unavailable?: boolean } = {},
+): Promise<Response> {
+  const status = options.unavailable ? 503 : 500;
+  const headers: Record<string, string> = options.unavailable
+    ? { "retry-after": String(DEFAULT_RETRY_AFTER_SECONDS) }
+    : {};
   try {
     return await renderPage(
       c,
-      <ErrorPage
-        status={500}
-        title="Something went wrong"
-        message="It's on our side and has been logged. Please retry in a moment."
-      />,
-      { status: 500 },
+      options.unavailable
+        ? (
+          <ErrorPage
+            status={503}
+            title="Temporarily unavailable"
+            message="Our storage could not answer just now. Please retry in a moment."
+          />
+        )
+        : (
+          <ErrorPage
+            status={500}
+            title="Something went wrong"
+            message="It's on our side and has been logged. Please retry in a moment."
+          />
+        ),
+      { status, headers },
     );
   } catch {
-    return c.text(INTERNAL_MESSAGE, 500, {
+    return c.text(INTERNAL_MESSAGE, status, {
       ...htmlSecurityHeaders(c.get("deps").config),
       "cache-control": "no-store",
+      ...headers,
     });
   }
 }

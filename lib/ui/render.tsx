@@ -7,7 +7,9 @@ import { type RenderContext, RenderCtx } from "./island.tsx";
 import { htmlSecurityHeaders } from "./security.ts";
 
 export interface RenderOptions {
-  status?: 200 | 400 | 402 | 403 | 404 | 500;
+  status?: 200 | 400 | 402 | 403 | 404 | 500 | 503;
+  /** Extra headers (e.g. `Retry-After` on a 503 page). */
+  headers?: Record<string, string>;
   /**
    * `private` (default) for pages showing a founder's data: never stored, so "Back" after
    * leaving a page that revealed a key cannot bring it back from a cache. `public` for the
@@ -33,5 +35,6 @@ export async function renderPage(
   return c.html(`<!doctype html>${html}`, options.status ?? 200, {
     ...htmlSecurityHeaders(config),
     "cache-control": options.cache === "public" ? "public, max-age=0, must-revalidate" : "no-store",
+    ...options.headers,
   });
 }

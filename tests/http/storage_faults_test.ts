@@ -159,3 +159,29 @@ Deno.test("/health writes at most once a second, however often it is asked", asy
   await (await t.app.request("/health")).body?.cancel();
   assert.equal(writes, 2);
 });
+
+Deno.test("a page whose storage cannot answer is a 503 page with Retry-After, not the 500 page", async () => {
+  await using t = await testApp();
+  const founder = await t.signIn("founder_locked");
+  await payFounder(t.kv, "founder_locked");
+  // Every read of the app's KV fails as SQLite does while another process holds the file.
+  const kv = t.deps.kv;
+  t.deps.kv = new Proxy(kv, {
+    get(target, name) {
+      if (name === "get" || name === "getMany") {
+        return () => Promise.reject(new TypeError("database is locked"));
+      }
+      const value = Reflect.get(target, name, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+  const res = await t.app.request("/dashboard", {
+    headers: { cookie: `__session=${founder}`, accept: "text/html" },
+  });
+  const text = await res.text();
+  assert.equal(res.status, 503, text);
+  assert.match(res.headers.get("content-type") ?? "", /^text\/html/, text);
+  assert.match(res.headers.get("retry-after") ?? "", /^\d+$/);
+  assert.match(text, /Temporarily unavailable/);
+  assert.ok(res.headers.get("content-security-policy"), "the page keeps its security headers");
+});
