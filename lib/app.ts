@@ -7,7 +7,7 @@ import { notFoundPage, serverErrorPage, wantsHtml } from "./ui/error_page.tsx";
 import type { Deps } from "./deps.ts";
 import { ApiError, errorBody } from "./errors.ts";
 import { hotRoutes } from "./http/hot_routes.ts";
-import { errorResponse } from "./http/json.ts";
+import { errorResponse, logUnexpected } from "./http/json.ts";
 import { isStorageFault } from "./kv/open.ts";
 import { hotRoutesOf, mountRoute } from "./http/mount.ts";
 import { REQUEST_ID_HEADER, requestIdOf } from "./http/request_id.ts";
@@ -59,13 +59,11 @@ export function createApp(deps: Deps, options: { hotRoutes?: boolean } = {}): Ho
       error = new ApiError("invalid_request", error.message || "Bad request.");
     }
     const requestId = c.get("requestId");
-    const unexpected = (error: unknown) =>
-      deps.log.log("error", "unhandled error", {
-        method: c.req.method,
-        path: c.req.path,
-        requestId,
-        error,
-      });
+    const unexpected = logUnexpected(deps.log, {
+      method: c.req.method,
+      path: c.req.path,
+      requestId,
+    });
     if (!(error instanceof ApiError) && wantsHtml(c)) {
       unexpected(error);
       return serverErrorPage(c, { unavailable: isStorageFault(error) });

@@ -16,6 +16,7 @@ import {
 } from "../kv/platform_stripe.ts";
 import { getTiers } from "../kv/tiers.ts";
 import type { CreateCheckoutBody, CustomerPortalBody } from "../schemas/billing.ts";
+import type { CheckoutResponse, PortalResponse } from "../schemas/responses.ts";
 import type { Tier } from "../schemas/tiers.ts";
 import { stripeFailure } from "./stripe_client.ts";
 
@@ -44,7 +45,7 @@ export async function createCheckout(
   caller: Caller,
   body: CreateCheckoutBody,
   clientKey?: string,
-): Promise<{ url: string; sessionId: string }> {
+): Promise<CheckoutResponse> {
   const platformId = caller.tenant.platformId;
   const connection = await requireConnection(deps.kv, platformId);
   // Fresh from KV, not the tenant cache: a sync in another process must be usable at once.
@@ -97,7 +98,7 @@ export async function createPortal(
   caller: Caller,
   body: CustomerPortalBody,
   clientKey?: string,
-): Promise<{ url: string }> {
+): Promise<PortalResponse> {
   const platformId = caller.tenant.platformId;
   const connection = await requireConnection(deps.kv, platformId);
   const record = await getEndUserBilling(deps.kv, platformId, caller.userId);

@@ -19,6 +19,7 @@ import {
   updateStripeConnection,
 } from "../kv/platform_stripe.ts";
 import type { Tier, TierConfig } from "../schemas/tiers.ts";
+import type { StripeConnectedResponse, StripeSyncResponse } from "../schemas/responses.ts";
 import { HANDLED_EVENT_TYPES } from "./events.ts";
 import { stripeFailure } from "./stripe_client.ts";
 
@@ -49,7 +50,7 @@ export async function connectFounderStripe(
   deps: FounderStripeDeps,
   userId: string,
   secretKey: string,
-): Promise<{ connected: true; accountId: string; livemode: boolean }> {
+): Promise<StripeConnectedResponse> {
   const platformId = await requirePlatformId(deps.kv, userId);
   let account: Stripe.Account;
   try {
@@ -80,11 +81,6 @@ export async function connectFounderStripe(
   return { connected: true, accountId: account.id, livemode };
 }
 
-export interface SyncResult {
-  tiers: Tier[];
-  webhook: { id: string; url: string };
-}
-
 /**
  * Creates or reuses, in the founder's Stripe, a product and a monthly price for every paid tier
  * (a changed price gets a new Stripe price and the old one is archived), archives the product and
@@ -95,7 +91,7 @@ export interface SyncResult {
 export async function syncFounderStripe(
   deps: FounderStripeDeps,
   userId: string,
-): Promise<SyncResult> {
+): Promise<StripeSyncResponse> {
   const platformId = await requirePlatformId(deps.kv, userId);
   const connection = await getStripeConnection(deps.kv, platformId);
   if (!connection) {

@@ -24,6 +24,7 @@ import {
 import { isEventProcessed, markEventProcessed, OWN_STRIPE_SCOPE } from "../kv/stripe_events.ts";
 import { stripeFailure } from "./stripe_client.ts";
 import { refetch, type Refetched } from "./stripe_refetch.ts";
+import type { UrlResponse } from "../schemas/responses.ts";
 
 type BillingDeps = Pick<Deps, "kv" | "config" | "stripeFor" | "now" | "log">;
 
@@ -49,7 +50,7 @@ export async function createSubscribeCheckout(
   userId: string,
   /** The session's email: Checkout opens with it filled in (for a new customer only). */
   email?: string,
-): Promise<{ url: string }> {
+): Promise<UrlResponse> {
   const current = await getFounderSubscription(deps.kv, userId);
   if (current && isPaid(current.status)) {
     throw new ApiError("conflict", `Your subscription is already ${current.status}.`);
@@ -95,7 +96,7 @@ export async function createSubscribeCheckout(
 export async function createFounderPortal(
   deps: BillingDeps,
   userId: string,
-): Promise<{ url: string }> {
+): Promise<UrlResponse> {
   const current = await getFounderSubscription(deps.kv, userId);
   if (!current?.customerId) {
     throw new ApiError(

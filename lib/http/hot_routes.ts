@@ -13,7 +13,7 @@
 import { authenticateCaller } from "../auth/caller.ts";
 import type { Deps } from "../deps.ts";
 import { decodeText, readLimitedBody } from "./body.ts";
-import { errorResponse } from "./json.ts";
+import { errorResponse, logUnexpected } from "./json.ts";
 import { REQUEST_ID_HEADER, requestIdOf } from "./request_id.ts";
 import type { Method, TenantRoute } from "./route.ts";
 
@@ -57,13 +57,7 @@ async function serve(route: HotRoute, req: Request, deps: Deps): Promise<Respons
   } catch (error) {
     res = errorResponse(
       error,
-      (error) =>
-        deps.log.log("error", "unhandled error", {
-          method: req.method,
-          path: route.path,
-          requestId,
-          error,
-        }),
+      logUnexpected(deps.log, { method: req.method, path: route.path, requestId }),
       requestId,
     );
   } finally {

@@ -1,6 +1,7 @@
 /** JSON responses for code that answers without Hono's Context (the same bytes as `c.json`). */
 import { ApiError, errorBody, INTERNAL_MESSAGE } from "../errors.ts";
 import { isStorageFault } from "../kv/open.ts";
+import type { Logger } from "../log.ts";
 
 const CONTENT_TYPE = "content-type";
 const JSON_TYPE = "application/json";
@@ -43,3 +44,14 @@ export function errorResponse(
 
 /** The message of a 503 for a storage fault: what failed goes to the log only. */
 const STORAGE_MESSAGE = "Storage cannot write at the moment; retry shortly.";
+
+/**
+ * The one log line of an unexpected error (what a 500 hides from the caller), with the request's
+ * method, path and id so that a founder quoting the id finds it.
+ */
+export function logUnexpected(
+  log: Logger,
+  request: { method: string; path: string; requestId: string },
+): (error: unknown) => void {
+  return (error) => log.log("error", "unhandled error", { ...request, error });
+}

@@ -121,11 +121,13 @@ export const CheckoutResponseSchema = z.object({
     sessionId: "cs_test_a1b2c3",
   }],
 });
+export type CheckoutResponse = z.infer<typeof CheckoutResponseSchema>;
 
 /** `POST /api/customer-portal`. */
 export const PortalResponseSchema = z.object({
   url: z.url().meta({ description: "Stripe billing-portal page for the end-user." }),
 }).meta({ examples: [{ url: "https://billing.stripe.com/p/session/test_a1b2c3" }] });
+export type PortalResponse = z.infer<typeof PortalResponseSchema>;
 
 /** Stripe's subscription statuses, plus `none` for a founder who never subscribed. */
 export const SubscriptionStatusSchema = z.enum(["none", ...SUBSCRIPTION_STATUSES]);
