@@ -45,18 +45,7 @@ export async function stripeTestApp(
     },
   });
   const stripe = createStripeFactory({ apiUrl: local.url });
-  const own = stripe(OWN_STRIPE_KEY);
-  const product = await own.products.create({ name: "dream-api" });
-  const price = await own.prices.create({
-    product: product.id,
-    currency: "usd",
-    unit_amount: 2900,
-    recurring: { interval: "month" },
-  });
-  const endpoint = await own.webhookEndpoints.create({
-    url: `${publicUrl}/webhook/platform`,
-    enabled_events: [...HANDLED_EVENT_TYPES],
-  });
+  const { price, endpoint } = await setUpOwnStripe(stripe(OWN_STRIPE_KEY), publicUrl);
   const t = await testApp({
     kvPath: options.kvPath,
     env: {
@@ -80,4 +69,23 @@ export async function stripeTestApp(
       await local.close();
     },
   });
+}
+
+/** dream-api's own account in a (local) Stripe: the $29/month price and the `/webhook/platform` endpoint. */
+export async function setUpOwnStripe(
+  own: Stripe,
+  publicUrl: string,
+): Promise<{ price: Stripe.Price; endpoint: Stripe.WebhookEndpoint }> {
+  const product = await own.products.create({ name: "dream-api" });
+  const price = await own.prices.create({
+    product: product.id,
+    currency: "usd",
+    unit_amount: 2900,
+    recurring: { interval: "month" },
+  });
+  const endpoint = await own.webhookEndpoints.create({
+    url: `${publicUrl}/webhook/platform`,
+    enabled_events: [...HANDLED_EVENT_TYPES],
+  });
+  return { price, endpoint };
 }

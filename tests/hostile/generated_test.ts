@@ -15,6 +15,7 @@
 import assert from "node:assert/strict";
 import { startLocalStripe } from "../../dev/stripe/mod.ts";
 import { HANDLED_EVENT_TYPES } from "../../lib/billing/events.ts";
+import { setUpOwnStripe } from "../_helpers/stripe.ts";
 import { createStripeFactory } from "../../lib/billing/stripe_client.ts";
 import { ERROR_STATUS } from "../../lib/errors.ts";
 import { devUserId } from "../../lib/founders/session.ts";
@@ -1160,17 +1161,7 @@ Deno.test({
     });
     await using _closeLocal = { [Symbol.asyncDispose]: () => local.close() };
     const own = createStripeFactory({ apiUrl: local.url })("sk_test_dreamapi_hostile_platform");
-    const product = await own.products.create({ name: "dream-api" });
-    const price = await own.prices.create({
-      product: product.id,
-      currency: "usd",
-      unit_amount: 2900,
-      recurring: { interval: "month" },
-    });
-    const endpoint = await own.webhookEndpoints.create({
-      url: `${publicUrl}/webhook/platform`,
-      enabled_events: [...HANDLED_EVENT_TYPES],
-    });
+    const { price, endpoint } = await setUpOwnStripe(own, publicUrl);
 
     const kv = await Deno.openKv(kvPath);
     const { platformId, apiKey } = await seedPlatform(kv, UNLIMITED);
