@@ -41,10 +41,13 @@ const EnvSchema = z.object({
   /** How long a process may serve a cached API key or tier config written by another process. */
   CACHE_TTL_MS: z.coerce.number().int().min(0).max(600_000).default(5_000),
 
-  /** How many server processes `deno task start` runs on this machine (serve.ts); default: one per core. */
-  WORKERS: z.coerce.number().int().min(1).max(64).default(
-    Math.min(64, Math.max(1, navigator.hardwareConcurrency || 1)),
-  ),
+  /**
+   * How many server processes `deno task start` runs on this machine (serve.ts). Default 1, not one
+   * per core: on one KV file, SQLite lets one process commit at a time, and two workers measured
+   * 0.4–0.6× one worker's counted POSTs with p99 over 1 s (README, Performance). Raise it for
+   * read-heavy traffic or with a KV that takes concurrent writers.
+   */
+  WORKERS: z.coerce.number().int().min(1).max(64).default(1),
   /** Set by serve.ts on its workers, never by hand: this process shares PORT with its siblings. */
   DREAM_API_SHARED_PORT: z.enum(["1"]).optional(),
 });

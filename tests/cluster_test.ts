@@ -231,12 +231,9 @@ Deno.test("deno task start's supervisor refuses WORKERS=2 with PORT=0 in one lin
   );
 });
 
-Deno.test("WORKERS is an integer from 1 to 64 and defaults to the number of cores", () => {
+Deno.test("WORKERS is an integer from 1 to 64 and defaults to one process (one KV file, one writer)", () => {
   assert.equal(parseConfig({ APP_ENV: "test", WORKERS: "16" }).workers, 16);
-  assert.equal(
-    parseConfig({ APP_ENV: "test" }).workers,
-    Math.min(64, navigator.hardwareConcurrency),
-  );
+  assert.equal(parseConfig({ APP_ENV: "test" }).workers, 1);
   for (const bad of ["0", "65", "1.5", "many"]) {
     assert.throws(() => parseConfig({ APP_ENV: "test", WORKERS: bad }), /WORKERS/, bad);
   }
