@@ -40,6 +40,16 @@ const EnvSchema = z.object({
 
   /** How long a process may serve a cached API key or tier config written by another process. */
   CACHE_TTL_MS: z.coerce.number().int().min(0).max(600_000).default(5_000),
+
+  /**
+   * How many server processes `deno task start` runs on this machine (serve.ts). Default 1, not one
+   * per core: on one KV file, SQLite lets one process commit at a time, and two workers measured
+   * 0.4–0.6× one worker's counted POSTs with p99 over 1 s (README, Performance). Raise it for
+   * read-heavy traffic or with a KV that takes concurrent writers.
+   */
+  WORKERS: z.coerce.number().int().min(1).max(64).default(1),
+  /** Set by serve.ts on its workers, never by hand: this process shares PORT with its siblings. */
+  DREAM_API_SHARED_PORT: z.enum(["1"]).optional(),
 });
 
 export type AppEnv = "development" | "production" | "test";
@@ -51,6 +61,10 @@ export interface Config {
   publicUrl: string;
   appEnv: AppEnv;
   cacheTtlMs: number;
+  /** How many server processes serve.ts runs (`WORKERS`). */
+  workers: number;
+  /** Whether this process is one of serve.ts's workers, listening with `reusePort` beside its siblings. */
+  sharedPort: boolean;
   /** Development only: where the local Stripe listens (see `dev/stripe/bootstrap.ts`). */
   localStripePort: number;
   clerk: {
@@ -117,6 +131,8 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ""),
     appEnv,
     cacheTtlMs: e.CACHE_TTL_MS,
+    workers: e.WORKERS,
+    sharedPort: e.DREAM_API_SHARED_PORT === "1",
     localStripePort: e.LOCAL_STRIPE_PORT,
     clerk: {
       jwtKey: e.CLERK_JWT_KEY,

@@ -11,7 +11,7 @@ import { createSecretBox, loadOrCreateDevEncryptionKey } from "./lib/crypto/secr
 import { bodyBudgetFromHeap } from "./lib/http/body_budget.ts";
 import { KvOpenError, openKv } from "./lib/kv/open.ts";
 import { createLogger } from "./lib/log.ts";
-import { portInUseMessage, startupMessage } from "./lib/startup.ts";
+import { DEV_FILES, portInUseMessage, startupMessage } from "./lib/startup.ts";
 import { UsageMeter } from "./lib/usage/meter.ts";
 
 const log = createLogger();
@@ -67,12 +67,10 @@ const stripeFor = createStripeFactory({ apiUrl: config.stripe.apiUrl });
 // Development keeps its generated keys under .data/ so sessions and sealed secrets survive restarts;
 // production has ENCRYPTION_KEY and Clerk (fresh.config.ts refuses to start without them).
 const secrets = await createSecretBox(
-  config.encryptionKey ?? await loadOrCreateDevEncryptionKey(".data/encryption.key"),
+  config.encryptionKey ?? await loadOrCreateDevEncryptionKey(DEV_FILES.encryptionKey),
 );
 const { verifySession, devSigner } = createFounderAuth(config, {
-  devKeyPair: devSignInEnabled(config)
-    ? await loadDevKeyPair(".data/dev-session-key.json")
-    : undefined,
+  devKeyPair: devSignInEnabled(config) ? await loadDevKeyPair(DEV_FILES.sessionKeyPair) : undefined,
 });
 const app = createApp({
   config,
@@ -95,9 +93,12 @@ let server: Deno.HttpServer;
 try {
   server = Deno.serve({
     port: config.port,
+    // serve.ts's workers share one port; the kernel spreads connections among them (Linux).
+    reusePort: config.sharedPort,
     onListen: ({ port }) => {
       log.log("info", "dream-api listening", {
         port,
+        pid: Deno.pid,
         env: config.appEnv,
         kv: config.kvPath ?? "deploy",
       });

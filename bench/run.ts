@@ -80,7 +80,9 @@ const fmt = {
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 /** The servers of a run, in the order they alternate; `cpuPids` are the processes whose CPU counts. */
-const SERVERS = ["bare", "floor", "redis", "redis-fsync", "dream-api"] as const;
+/** `deno task start` with WORKERS=2: serve.ts and two workers of main.ts on one port and the same KV file. */
+const WORKERS_ROW = "dream-api, 2 workers";
+const SERVERS = ["bare", "floor", "redis", "redis-fsync", "dream-api", WORKERS_ROW] as const;
 type ServerName = typeof SERVERS[number];
 
 interface Measured {
@@ -93,6 +95,14 @@ interface Paired {
   name: string;
   counted: boolean;
   by: Record<ServerName, Measured>;
+}
+
+/** A port nobody listens on now: serve.ts's workers need a fixed one to share. */
+function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr as Deno.NetAddr;
+  listener.close();
+  return port;
 }
 
 async function main() {
@@ -171,12 +181,24 @@ async function main() {
       /"message":"dream-api listening","port":(\d+)/,
       dir,
     ));
+    const cluster = await start(spawnServer(
+      ["run", "-A", "--config", `${ROOT}deno.json`, `${ROOT}serve.ts`, ...v8Flags],
+      { APP_ENV: "test", KV_PATH: kvPath, PORT: String(freePort()), WORKERS: "2" },
+      // Both workers listen (each logs its pid); the first line's port is the shared one.
+      /"message":"dream-api listening","port":(\d+)[^]*"message":"dream-api listening"/,
+      dir,
+    ));
+    const workerPids = [
+      ...cluster.output().matchAll(/"dream-api listening","port":\d+,"pid":(\d+)/g),
+    ]
+      .map((m) => Number(m[1]));
     const targets: Record<ServerName, { url: string; pids: number[] }> = {
       bare: { url: bare.url, pids: [bare.pid] },
       floor: { url: floor.url, pids: [floor.pid] },
       redis: { url: peer.url, pids: [peer.pid, redis.pid] },
       "redis-fsync": { url: peerFsync.url, pids: [peerFsync.pid, redisFsync.pid] },
       "dream-api": { url: real.url, pids: [real.pid] },
+      [WORKERS_ROW]: { url: cluster.url, pids: [cluster.pid, ...workerPids] },
     };
     const cpuOf = async (pids: number[]) =>
       (await Promise.all(pids.map(processCpu))).reduce((a, b) => a + b, 0);
@@ -208,7 +230,7 @@ async function main() {
     // Warm all of them (JIT, caches, KV pages) before anything is measured.
     log("warming up");
     for (const name of SERVERS) {
-      await wrk(targets[name].url, spreadPost, { seconds: name === "dream-api" ? 3 : 2 });
+      await wrk(targets[name].url, spreadPost, { seconds: name.startsWith("dream-api") ? 3 : 2 });
     }
     await notePeak("warm-up");
 
@@ -424,6 +446,10 @@ function renderReport(r: {
     `redis: Redis as shipped (compiled-in defaults: RDB snapshots, no AOF: an acknowledged count can be lost). ` +
     `redis-fsync: \`appendonly yes\`, \`appendfsync always\` (a 200 is on disk, as with us).
 - dream-api: \`main.ts\` on a fresh KV file, one platform and key made with the admin command.
+- ${WORKERS_ROW}: \`deno task start\` with \`WORKERS=2\` (serve.ts): two processes of \`main.ts\` on one port ` +
+    `(\`reusePort\`, the kernel spreads connections) and the same KV file; its CPU counts the supervisor and both ` +
+    `workers. On this 2-core machine wrk takes a core of its own, so the row shows the cost of a second process ` +
+    `more than its gain; the CPU per request is the figure that carries to bigger machines.
 
 | Scenario | bare req/s | floor req/s (÷ bare) | redis req/s | redis-fsync req/s | dream-api req/s | ratio to bare | ratio to floor | ratio to redis | ratio to redis-fsync | p50 ms | p99 ms | non-2xx + socket errors | 5xx | target (to bare) | met |
 |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|

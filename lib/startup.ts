@@ -44,3 +44,12 @@ export function startupMessage(options: {
   }
   return lines.join("\n");
 }
+
+/**
+ * Where development keeps its generated keys (sessions and sealed secrets survive restarts).
+ * serve.ts creates them before its workers start, so N workers never race to write two keys.
+ */
+export const DEV_FILES = {
+  encryptionKey: ".data/encryption.key",
+  sessionKeyPair: ".data/dev-session-key.json",
+} as const;

@@ -85,3 +85,88 @@ export function freePort(): number {
   listener.close();
   return port;
 }
+
+const SERVE = fileURLToPath(new URL("../../serve.ts", import.meta.url));
+
+/** `deno task start`'s supervisor (serve.ts) with its workers, as a test runs it. */
+export interface RunningCluster extends RunningServer {
+  /** The pids of the workers that said they listen, in order (a restarted worker adds one). */
+  workerPids(): number[];
+  /** Resolves once `count` workers in all have said they listen (restarts included). */
+  listening(count: number): Promise<void>;
+}
+
+/**
+ * Runs `deno run -A serve.ts` with `APP_ENV=test`, `WORKERS=2`, a free fixed PORT and `env`;
+ * resolves once every worker listens.
+ */
+export async function startCluster(env: Record<string, string> = {}): Promise<RunningCluster> {
+  const port = String(freePort());
+  const full = { APP_ENV: "test", WORKERS: "2", PORT: port, ...env };
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", SERVE],
+    env: full,
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  let output = "";
+  let exitedEarly = false;
+  const decoder = new TextDecoder();
+  (async () => {
+    for await (const chunk of child.stderr) output += decoder.decode(chunk, { stream: true });
+    exitedEarly = true;
+  })();
+  const workerPids = () =>
+    [...output.matchAll(/"message":"dream-api listening","port":\d+,"pid":(\d+)/g)].map((m) =>
+      Number(m[1])
+    );
+  const listening = async (count: number) => {
+    const deadline = Date.now() + 30_000;
+    while (workerPids().length < count) {
+      if (exitedEarly) throw new Error(`cluster exited before listening:\n${output}`);
+      if (Date.now() > deadline) throw new Error(`cluster did not start:\n${output}`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  };
+  let exited: Promise<number> | undefined;
+  const stop = (signal: Deno.Signal = "SIGTERM") => {
+    if (!exited) {
+      try {
+        child.kill(signal);
+      } catch { /* already gone */ }
+      exited = child.status.then((s) => s.code);
+    }
+    return exited;
+  };
+  try {
+    await listening(Number(full.WORKERS));
+  } catch (error) {
+    await stop("SIGKILL");
+    throw error;
+  }
+  return {
+    url: `http://127.0.0.1:${port}`,
+    pid: child.pid,
+    child,
+    output: () => output,
+    stop,
+    workerPids,
+    listening,
+    async [Symbol.asyncDispose]() {
+      // SIGTERM drains the workers too; SIGKILL to the supervisor would orphan them.
+      const code = stop("SIGTERM");
+      const timer = setTimeout(() => {
+        for (const pid of workerPids()) {
+          try {
+            Deno.kill(pid, "SIGKILL");
+          } catch { /* gone */ }
+        }
+        try {
+          child.kill("SIGKILL");
+        } catch { /* gone */ }
+      }, 10_000);
+      await code;
+      clearTimeout(timer);
+    },
+  };
+}

@@ -1,0 +1,56 @@
+/**
+ * `deno task start`: serves from WORKERS processes of `main.ts` on one PORT and one KV file
+ * (lib/cluster.ts). Its own arguments go to each worker's `deno run` (e.g. `--v8-flags=…`).
+ * SIGTERM or SIGINT drains every worker and exits 0 once all have; a worker that dies is replaced.
+ */
+import { fileURLToPath } from "node:url";
+import { type Config, ConfigError, readConfig } from "./fresh.config.ts";
+import { devSignInEnabled, loadDevKeyPair } from "./lib/auth/clerk.ts";
+import { clusterRefusal, supervise } from "./lib/cluster.ts";
+import { loadOrCreateDevEncryptionKey } from "./lib/crypto/secrets.ts";
+import { createLogger } from "./lib/log.ts";
+import { DEV_FILES } from "./lib/startup.ts";
+
+const MAIN = fileURLToPath(new URL("./main.ts", import.meta.url));
+const log = createLogger();
+
+let config: Config;
+try {
+  config = readConfig();
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  console.error(`dream-api cannot start.\n${error.message}`);
+  Deno.exit(1);
+}
+const refusal = clusterRefusal(config);
+if (refusal) {
+  console.error(refusal);
+  Deno.exit(1);
+}
+
+let workers = config.workers;
+// Development without Stripe settings starts a local Stripe on one port: one process holds it.
+if (config.appEnv === "development" && !config.stripe.secretKey && !config.stripe.apiUrl) {
+  workers = 1;
+}
+if (workers > 1) {
+  // Create the development keys once, here, so the workers all read the same ones.
+  if (!config.encryptionKey) await loadOrCreateDevEncryptionKey(DEV_FILES.encryptionKey);
+  if (devSignInEnabled(config)) await loadDevKeyPair(DEV_FILES.sessionKeyPair);
+}
+
+const worker = new Deno.Command(Deno.execPath(), {
+  // `reusePort` is still behind --unstable-net in Deno 2.9.
+  args: ["run", "-A", "--unstable-net", ...Deno.args, MAIN],
+  // The environment is inherited; with siblings, each worker listens with `reusePort`.
+  env: workers > 1 ? { DREAM_API_SHARED_PORT: "1" } : {},
+  stdin: "null",
+});
+log.log("info", "dream-api starting workers", { workers, port: config.port });
+const cluster = supervise({ workers, spawn: () => worker.spawn(), log });
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  Deno.addSignalListener(signal, () => cluster.stop(signal));
+}
+const code = await cluster.done;
+log.log(code === 0 ? "info" : "error", "dream-api stopped", { code });
+Deno.exit(code);

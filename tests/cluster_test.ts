@@ -1,0 +1,241 @@
+/**
+ * `deno task start` serves from WORKERS processes on one port and one KV file: exact across them,
+ * drained gracefully on SIGTERM, and a worker that dies is replaced. Real processes, a real KV file.
+ */
+import assert from "node:assert/strict";
+import { parseConfig } from "../fresh.config.ts";
+import { clusterRefusal, supervise, type WorkerProcess } from "../lib/cluster.ts";
+import { createLogger } from "../lib/log.ts";
+import { seedPlatform, tenantHeaders } from "./_helpers/app.ts";
+import { startCluster } from "./_helpers/server.ts";
+import { hammer, totalUsage } from "./usage/_load.ts";
+import { tempKvPath } from "./usage/_kv.ts";
+
+const LIMIT_500 = [{ id: "free", name: "Free", price: 0, limit: 500, period: "month" as const }];
+const UNLIMITED = [{ id: "free", name: "Free", price: 0, limit: null, period: "month" as const }];
+
+/** `promise`, or a rejection naming `what` after 15 s: a supervisor that never drains fails, not hangs. */
+async function within<T>(promise: Promise<T>, output: () => string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`not done within 15 s; logs:\n${output().slice(-3000)}`)),
+      15_000,
+    );
+  });
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function seeded(path: string, tiers: typeof LIMIT_500 | typeof UNLIMITED) {
+  const kv = await Deno.openKv(path);
+  try {
+    return await seedPlatform(kv, tiers);
+  } finally {
+    kv.close();
+  }
+}
+
+Deno.test("two workers on one port grant exactly the limit across them, and both answer", async () => {
+  await using tmp = await tempKvPath();
+  const { apiKey } = await seeded(tmp.path, LIMIT_500);
+  await using cluster = await startCluster({ KV_PATH: tmp.path });
+  assert.equal(new Set(cluster.workerPids()).size, 2, cluster.output());
+
+  // 1,500 requests over 50 connections of their own, so the kernel spreads them over both workers.
+  const clients = Array.from(
+    { length: 50 },
+    () => Deno.createHttpClient({ poolMaxIdlePerHost: 1 }),
+  );
+  const statuses = new Map<number, number>();
+  const prefixes = new Set<string>();
+  let next = 0;
+  await Promise.all(clients.map(async (client) => {
+    while (next < 1500) {
+      next++;
+      const res = await fetch(`${cluster.url}/api/data`, {
+        method: "POST",
+        headers: tenantHeaders(apiKey, "hot-user"),
+        client,
+      });
+      await res.body?.cancel();
+      statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+      prefixes.add(res.headers.get("x-request-id")!.split("-")[0]);
+    }
+  }));
+  for (const client of clients) client.close();
+  const logs = `statuses ${[...statuses]}; logs:\n${cluster.output().slice(-3000)}`;
+  assert.equal(statuses.get(200), 500, logs);
+  assert.equal(statuses.get(429), 1000, logs);
+  // The request id starts with a random prefix per process: two prefixes, two workers answered.
+  assert.equal(prefixes.size, 2, `request id prefixes ${[...prefixes]}`);
+
+  for (let i = 0; i < 4; i++) {
+    const res = await fetch(`${cluster.url}/api/usage`, {
+      headers: tenantHeaders(apiKey, "hot-user"),
+    });
+    assert.equal(res.status, 200);
+    assert.equal((await res.json()).usage.count, 500);
+  }
+  assert.equal(await within(cluster.stop(), cluster.output), 0, cluster.output());
+});
+
+Deno.test("SIGTERM under load: the supervisor and every worker exit 0, and every 200 is in KV", async () => {
+  await using tmp = await tempKvPath();
+  const { platformId, apiKey } = await seeded(tmp.path, UNLIMITED);
+  await using cluster = await startCluster({ KV_PATH: tmp.path });
+
+  let exit: Promise<number> | undefined;
+  // The load ends when the workers stop answering: bounded, so a worker that never drains fails.
+  const tally = await within(
+    hammer(cluster.url, apiKey, {
+      connections: 32,
+      users: 50,
+      onOk: (oks) => {
+        if (oks === 500) exit = cluster.stop("SIGTERM");
+      },
+    }),
+    cluster.output,
+  );
+  assert.ok(exit, "the load never reached 500 answers");
+  assert.equal(await within(exit, cluster.output), 0, cluster.output());
+  const output = cluster.output();
+  assert.equal(output.match(/"message":"shutting down","signal":"SIGTERM"/g)?.length, 2, output);
+  assert.doesNotMatch(output, /worker failed|exited unexpectedly/, output);
+  assert.match(output, /"message":"dream-api stopped","code":0/);
+
+  const oks = tally.statuses.get(200) ?? 0;
+  assert.deepEqual([...tally.statuses.keys()], [200], `only 200s: ${[...tally.statuses]}`);
+  const usage = await totalUsage(tmp.path, platformId);
+  assert.equal(usage, oks, `${oks} × 200 seen, ${usage} counted, ${tally.unknown} unanswered`);
+});
+
+Deno.test("a worker killed with SIGKILL is replaced and the service keeps answering", async () => {
+  await using tmp = await tempKvPath();
+  const { apiKey } = await seeded(tmp.path, UNLIMITED);
+  await using cluster = await startCluster({ KV_PATH: tmp.path });
+  const [victim] = cluster.workerPids();
+
+  Deno.kill(victim, "SIGKILL");
+  await cluster.listening(3);
+  assert.match(
+    cluster.output(),
+    new RegExp(`"message":"worker exited unexpectedly; restarting it","pid":${victim}`),
+  );
+  const pids = cluster.workerPids().slice(1);
+  assert.equal(new Set(pids).size, 2, cluster.output());
+  assert.ok(!pids.includes(victim));
+
+  const answers = await Promise.all(Array.from({ length: 200 }, async () => {
+    const res = await fetch(`${cluster.url}/api/data`, {
+      method: "POST",
+      headers: tenantHeaders(apiKey, "user-1"),
+    });
+    await res.body?.cancel();
+    return res.status;
+  }));
+  assert.deepEqual(new Set(answers), new Set([200]));
+  assert.equal(await within(cluster.stop(), cluster.output), 0, cluster.output());
+});
+
+Deno.test("WORKERS above 1 with PORT=0 is refused in one line naming both", () => {
+  const line = clusterRefusal({ workers: 4, port: 0 });
+  assert.ok(line);
+  assert.match(line, /WORKERS=4 needs a fixed PORT/);
+  assert.ok(!line.includes("\n"));
+  assert.equal(clusterRefusal({ workers: 1, port: 0 }), null);
+  assert.equal(clusterRefusal({ workers: 4, port: 8000 }), null);
+});
+
+/** A worker process that exits when told, or by itself with `die(code)`. */
+function fakeWorker(pid: number) {
+  let exit!: (s: { success: boolean; code: number; signal: Deno.Signal | null }) => void;
+  const status = new Promise<{ success: boolean; code: number; signal: Deno.Signal | null }>((
+    r,
+  ) => exit = r);
+  const worker: WorkerProcess & { die(code: number): void; signals: Deno.Signal[] } = {
+    pid,
+    status,
+    signals: [],
+    kill(signal = "SIGTERM") {
+      worker.signals.push(signal);
+      exit({ success: true, code: 0, signal: null });
+    },
+    die(code) {
+      exit({ success: code === 0, code, signal: null });
+    },
+  };
+  return worker;
+}
+
+Deno.test("a worker that keeps dying is replaced at most 5 times a minute, then the cluster stops with 1", async () => {
+  const lines: string[] = [];
+  const spawned: ReturnType<typeof fakeWorker>[] = [];
+  const cluster = supervise({
+    workers: 2,
+    spawn: () => {
+      const w = fakeWorker(spawned.length + 1);
+      spawned.push(w);
+      return w;
+    },
+    log: createLogger({ write: (l) => lines.push(l) }),
+    now: () => 1_000_000,
+  });
+  for (let i = 0; i < 6; i++) {
+    spawned.at(-1)!.die(1);
+    await new Promise((r) => setTimeout(r, 0));
+  }
+  assert.equal(await cluster.done, 1);
+  assert.equal(spawned.length, 2 + 5, lines.join("\n"));
+  assert.deepEqual(spawned[0].signals, ["SIGTERM"], "the healthy worker was drained");
+  assert.equal(lines.filter((l) => l.includes("exited unexpectedly")).length, 5);
+  assert.equal(lines.filter((l) => l.includes("too many restarts")).length, 1);
+});
+
+Deno.test("stop forwards the signal to every worker; done is 0 when all exit 0, 1 when one fails", async () => {
+  for (const failing of [false, true]) {
+    const spawned: ReturnType<typeof fakeWorker>[] = [];
+    const cluster = supervise({
+      workers: 3,
+      spawn: () => {
+        const w = fakeWorker(spawned.length + 1);
+        if (failing && spawned.length === 1) w.kill = (s) => (w.signals.push(s!), w.die(1));
+        spawned.push(w);
+        return w;
+      },
+      log: createLogger({ write: () => {} }),
+    });
+    cluster.stop("SIGINT");
+    assert.equal(await cluster.done, failing ? 1 : 0);
+    assert.deepEqual(spawned.map((w) => w.signals), [["SIGINT"], ["SIGINT"], ["SIGINT"]]);
+    assert.equal(spawned.length, 3, "nothing restarted while stopping");
+  }
+});
+
+Deno.test("deno task start's supervisor refuses WORKERS=2 with PORT=0 in one line and exits 1", async () => {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", new URL("../serve.ts", import.meta.url).pathname],
+    env: { APP_ENV: "test", KV_PATH: ":memory:", WORKERS: "2", PORT: "0" },
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  const stderr = new TextDecoder().decode(out.stderr);
+  assert.equal(out.code, 1, stderr);
+  assert.equal(
+    stderr,
+    "dream-api cannot start: WORKERS=2 needs a fixed PORT to share (PORT=0 picks a different " +
+      "port per process); set PORT, or WORKERS=1.\n",
+  );
+});
+
+Deno.test("WORKERS is an integer from 1 to 64 and defaults to one process (one KV file, one writer)", () => {
+  assert.equal(parseConfig({ APP_ENV: "test", WORKERS: "16" }).workers, 16);
+  assert.equal(parseConfig({ APP_ENV: "test" }).workers, 1);
+  for (const bad of ["0", "65", "1.5", "many"]) {
+    assert.throws(() => parseConfig({ APP_ENV: "test", WORKERS: bad }), /WORKERS/, bad);
+  }
+  assert.equal(parseConfig({ APP_ENV: "test" }).sharedPort, false);
+});
