@@ -156,3 +156,17 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
 export function readConfig(overrides: Record<string, string | undefined> = {}): Config {
   return parseConfig({ ...Deno.env.toObject(), ...overrides });
 }
+
+/**
+ * `readConfig` for an entry point (main.ts, serve.ts): an environment that makes no valid
+ * configuration prints its message (naming every variable) and exits 1, with no stack trace.
+ */
+export function readConfigOrExit(overrides: Record<string, string | undefined> = {}): Config {
+  try {
+    return readConfig(overrides);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(`dream-api cannot start.\n${error.message}`);
+    Deno.exit(1);
+  }
+}

@@ -1,5 +1,5 @@
 /** dream-api's entry point: read the config, open KV, build the app, serve, drain on shutdown. */
-import { type Config, ConfigError, readConfig } from "./fresh.config.ts";
+import { type Config, readConfig, readConfigOrExit } from "./fresh.config.ts";
 import { UsageRecorder } from "./lib/analytics/recorder.ts";
 import { SnapshotCache } from "./lib/analytics/snapshot.ts";
 import { createApp } from "./lib/app.ts";
@@ -16,14 +16,7 @@ import { UsageMeter } from "./lib/usage/meter.ts";
 
 const log = createLogger();
 
-let config: Config;
-try {
-  config = readConfig();
-} catch (error) {
-  if (!(error instanceof ConfigError)) throw error;
-  console.error(`dream-api cannot start.\n${error.message}`);
-  Deno.exit(1);
-}
+let config: Config = readConfigOrExit();
 
 // Development without Stripe settings: a local Stripe-compatible server plays dream-api's Stripe
 // (dev/stripe). Never in production; the dynamic import keeps dev code out of it entirely.

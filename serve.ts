@@ -4,7 +4,7 @@
  * SIGTERM or SIGINT drains every worker and exits 0 once all have; a worker that dies is replaced.
  */
 import { fileURLToPath } from "node:url";
-import { type Config, ConfigError, readConfig } from "./fresh.config.ts";
+import { readConfigOrExit } from "./fresh.config.ts";
 import { devSignInEnabled, loadDevKeyPair } from "./lib/auth/clerk.ts";
 import { clusterRefusal, supervise } from "./lib/cluster.ts";
 import { loadOrCreateDevEncryptionKey } from "./lib/crypto/secrets.ts";
@@ -14,14 +14,7 @@ import { DEV_FILES } from "./lib/startup.ts";
 const MAIN = fileURLToPath(new URL("./main.ts", import.meta.url));
 const log = createLogger();
 
-let config: Config;
-try {
-  config = readConfig();
-} catch (error) {
-  if (!(error instanceof ConfigError)) throw error;
-  console.error(`dream-api cannot start.\n${error.message}`);
-  Deno.exit(1);
-}
+const config = readConfigOrExit();
 const refusal = clusterRefusal(config);
 if (refusal) {
   console.error(refusal);

@@ -56,16 +56,7 @@ export async function startServer(
       output += decoder.decode(value, { stream: true });
     }
   })();
-  let exited: Promise<number> | undefined;
-  const stop = (signal: Deno.Signal = "SIGTERM") => {
-    if (!exited) {
-      try {
-        child.kill(signal);
-      } catch { /* already gone */ }
-      exited = child.status.then((s) => s.code);
-    }
-    return exited;
-  };
+  const stop = stopper(child);
   return {
     url,
     pid: child.pid,
@@ -128,16 +119,7 @@ export async function startCluster(env: Record<string, string> = {}): Promise<Ru
       await new Promise((r) => setTimeout(r, 25));
     }
   };
-  let exited: Promise<number> | undefined;
-  const stop = (signal: Deno.Signal = "SIGTERM") => {
-    if (!exited) {
-      try {
-        child.kill(signal);
-      } catch { /* already gone */ }
-      exited = child.status.then((s) => s.code);
-    }
-    return exited;
-  };
+  const stop = stopper(child);
   try {
     await listening(Number(full.WORKERS));
   } catch (error) {
@@ -168,5 +150,19 @@ export async function startCluster(env: Record<string, string> = {}): Promise<Ru
       await code;
       clearTimeout(timer);
     },
+  };
+}
+
+/** Stops `child` with a signal (once; later calls get the same exit code). */
+function stopper(child: Deno.ChildProcess): (signal?: Deno.Signal) => Promise<number> {
+  let exited: Promise<number> | undefined;
+  return (signal = "SIGTERM") => {
+    if (!exited) {
+      try {
+        child.kill(signal);
+      } catch { /* already gone */ }
+      exited = child.status.then((s) => s.code);
+    }
+    return exited;
   };
 }
