@@ -11,6 +11,7 @@ export const ERROR_STATUS = {
   unauthorized: 401,
   subscription_required: 402,
   forbidden: 403,
+  feature_not_included: 403,
   not_found: 404,
   method_not_allowed: 405,
   request_timeout: 408,

@@ -86,6 +86,15 @@ export const keys = {
    * webhook URL must find the platform of an event before it can verify it; written with the record.
    */
   endUserByCustomer: (customerId: string) => ["end_user_by_customer", customerId] as const,
+  /**
+   * `OutboxRecord` (lib/kv/outbox.ts): a founders' webhook event waiting for delivery, written in
+   * the same commit as what caused it (a count crossing a threshold, a plan change).
+   */
+  outbox: (eventId: string) => ["outbox", eventId] as const,
+  /** index → event id, by the time (ms) its next attempt is due; moved on every claim and retry. */
+  outboxDue: (dueAt: number, eventId: string) => ["outbox_due", dueAt, eventId] as const,
+  /** prefix of `outboxDue`: list with `end` = `outboxDue(now, "")` for what is due now. */
+  outboxDueAll: () => ["outbox_due"] as const,
   /** The time of the last write probe (`/health`, start-up): proof that KV can write. */
   health: () => ["health"] as const,
 } as const;

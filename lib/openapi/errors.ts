@@ -33,6 +33,12 @@ export const ERROR_DOCS: Record<ErrorCode, ErrorDoc> = {
       "A cookie-authenticated change came from another site (CSRF check). Bearer calls are never refused this way.",
     example: "Cross-site request refused (CSRF check).",
   },
+  feature_not_included: {
+    meaning:
+      "The end-user's tier does not include the feature named. `details.upgradeTo` is the cheapest tier that does (or null), so your UI can offer the upgrade.",
+    example:
+      "Plan 'free' does not include feature 'exports'; the cheapest plan that does is 'pro'.",
+  },
   not_found: {
     meaning: "No such route, or the thing asked for does not exist (yet).",
     example: "You have no platform yet: POST /dashboard/api/platform first.",

@@ -9,6 +9,24 @@ export const TierIdSchema = z.string().regex(
   "a slug: lowercase letters, digits, '-' or '_', at most 40 characters",
 );
 
+/** A feature id: a slug, like tier ids. */
+export const FeatureIdSchema = z.string().regex(
+  /^[a-z0-9][a-z0-9_-]{0,39}$/,
+  "a slug: lowercase letters, digits, '-' or '_', at most 40 characters",
+);
+
+/** A metered feature of a tier: its own limit (`null` is unlimited) and period (default: the tier's). */
+export const MeteredFeatureSchema = z.object({
+  limit: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).nullable(),
+  period: z.enum(["month", "day"]).optional(),
+}).strict();
+
+/** A tier's feature: metered (`{ limit, period? }`) or on/off (`true` / `false`). */
+export const FeatureSchema = z.union([z.boolean(), MeteredFeatureSchema]);
+
+/** Most features one tier may declare. */
+export const MAX_FEATURES = 20;
+
 export const TierSchema = z.object({
   id: TierIdSchema,
   name: z.string().trim().min(1, "a name is required").max(80),
@@ -18,9 +36,19 @@ export const TierSchema = z.object({
   limit: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).nullable(),
   period: z.enum(["month", "day"]).default("month"),
   stripePriceId: z.string().min(1).max(255).optional(),
+  /**
+   * What the tier includes beside its main meter (`limit`/`period`, used when a call names no
+   * feature): feature id → metered `{ limit, period? }` or on/off `true`/`false`.
+   */
+  features: z.record(FeatureIdSchema, FeatureSchema).refine(
+    (f) => Object.keys(f).length <= MAX_FEATURES,
+    `at most ${MAX_FEATURES} features per tier`,
+  ).optional(),
 });
 
 export type Tier = z.output<typeof TierSchema>;
+export type Feature = z.output<typeof FeatureSchema>;
+export type MeteredFeature = z.output<typeof MeteredFeatureSchema>;
 export type TierInput = z.input<typeof TierSchema>;
 
 export const TiersSchema = z.array(TierSchema).min(1, "at least one tier").max(20).superRefine(
@@ -35,6 +63,19 @@ export const TiersSchema = z.array(TierSchema).min(1, "at least one tier").max(2
         });
       }
       seen.add(tier.id);
+    });
+    tiers.forEach((tier, i) => {
+      for (const [id, feature] of Object.entries(tier.features ?? {})) {
+        const elsewhere = tiers.find((t) => t.features?.[id] !== undefined && t !== tier);
+        const other = elsewhere?.features?.[id];
+        if (other !== undefined && typeof other !== typeof feature) {
+          ctx.addIssue({
+            code: "custom",
+            path: [i, "features", id],
+            message: `feature '${id}' is metered in one tier and on/off in another`,
+          });
+        }
+      }
     });
     if (!tiers.some((t) => t.price === 0)) {
       ctx.addIssue({
@@ -62,4 +103,20 @@ export function defaultTier(tiers: readonly Tier[]): Tier {
   const tier = tiers.find((t) => t.price === 0);
   if (!tier) throw new Error("tier config without a free tier");
   return tier;
+}
+
+/** Every feature id any of the tiers defines, sorted. */
+export function featureIdsOf(tiers: readonly Tier[]): string[] {
+  return [...new Set(tiers.flatMap((t) => Object.keys(t.features ?? {})))].sort();
+}
+
+/** The cheapest tier that includes a feature (metered, or `true`); `undefined` if none does. */
+export function cheapestTierWith(tiers: readonly Tier[], feature: string): Tier | undefined {
+  let best: Tier | undefined;
+  for (const tier of tiers) {
+    const f = tier.features?.[feature];
+    if (f === undefined || f === false) continue;
+    if (!best || tier.price < best.price) best = tier;
+  }
+  return best;
 }
