@@ -83,6 +83,7 @@ export type ErrorCode =
   | "unauthorized"
   | "subscription_required"
   | "forbidden"
+  | "feature_not_included"
   | "not_found"
   | "method_not_allowed"
   | "request_timeout"
