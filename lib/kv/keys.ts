@@ -21,6 +21,15 @@ export const keys = {
   /** prefix: every end-user counted in one period of a platform. */
   usageInPeriod: (platformId: string, period: string) => ["usage", platformId, period] as const,
   /**
+   * an end-user's count of one metered feature (`StoredCount`) in one period: the same guard shard
+   * as the end-user's main counter (`usageShard`, by user id), so one commit checks both.
+   */
+  usageFeature: (platformId: string, feature: string, period: string, userId: string) =>
+    ["usage_feature", platformId, feature, period, userId] as const,
+  /** prefix: every end-user counted for one feature in one period of a platform. */
+  usageFeatureInPeriod: (platformId: string, feature: string, period: string) =>
+    ["usage_feature", platformId, feature, period] as const,
+  /**
    * Version guard of a group of usage counters. Every writer of a counter in the shard checks and
    * bumps this key, so one check guards many counters (denokv allows only 10 checks per commit).
    * It spans periods: an idempotency record (not per period) stays guarded across a period change.

@@ -16,6 +16,11 @@ export interface CountRequest {
   limit: number | null;
   amount: number;
   idempotencyKey?: string;
+  /**
+   * The metered feature counted (its own counter, `keys.usageFeature`); absent: the tier's main
+   * meter (`keys.usage`). `limit` and `period` are then the feature's.
+   */
+  feature?: string;
 }
 
 /**
