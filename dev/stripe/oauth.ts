@@ -90,7 +90,7 @@ const CONSENT_STYLE = `
     color: #fff; font-weight: 700; display: grid; place-items: center; }
   .scope { color: #3c4257; font-size: .9rem; }
   fieldset { border: 0; padding: 0; margin: 1rem 0 0; }
-  legend { font-weight: 600; margin-bottom: .5rem; }
+  legend { font-weight: 600; margin-bottom: .5rem; padding: 0; }
   .choice { display: flex; gap: .6rem; align-items: flex-start; border: 1px solid #e3e8ee;
     border-radius: 8px; padding: .7rem .8rem; margin: 0 0 .5rem; cursor: pointer; }
   .choice input[type=radio] { display: inline; width: auto; margin: .2rem 0 0; flex: none; }
@@ -124,8 +124,11 @@ function consentPage(
       <input type="radio" name="account" value="${h(account.id)}"${blocked ? " disabled" : ""}${
     chosen === account.id && !blocked ? " checked" : ""
   }>
-      <span>${h(name)}<small>${h(account.id)}${
-    connectedHere ? " · already connected" : ""
+      <span>${h(name)}<small>${
+    h(
+      [name.includes(account.id) ? "" : account.id, connectedHere ? "already connected" : ""]
+        .filter(Boolean).join(" · "),
+    )
   }</small>${blocked ? `<small class="why">${h(blocked)}</small>` : ""}</span>
     </label>`).join("");
   const newName = params.name ?? params["stripe_user[business_name]"] ?? "";
