@@ -338,6 +338,7 @@ Deno.test("Connect endpoints receive the connected accounts' events with account
     line_items: [{ price: price.id, quantity: 1 }],
     success_url: "http://app.test/ok",
   }, options);
+  assert.match(await (await fetch(session.url!)).text(), /Shop · acct_/, "Checkout names the shop");
   await server.payCheckout(session.id, { email: "buyer@example.com" });
 
   assert.deepEqual(connectHook.types(), [
@@ -353,6 +354,13 @@ Deno.test("Connect endpoints receive the connected accounts' events with account
     assert.equal(event.account, accountId, "the event names the connected account");
   }
   assert.deepEqual(platformHook.types(), [], "the platform's own endpoint sees none of them");
+  const [latest] = (await stripe.events.list({ limit: 1 }, options)).data;
+  assert.equal(latest.type, "checkout.session.completed");
+  assert.equal(
+    latest.account,
+    accountId,
+    "read through Stripe-Account, an event names its account",
+  );
   assert.deepEqual(otherConnectHook.types(), [], "another platform's Connect endpoint neither");
 
   await stripe.products.create({ name: "Platform's own" });
