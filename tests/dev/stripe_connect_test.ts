@@ -464,3 +464,24 @@ Deno.test("faults make /oauth/token answer 503 (StripeAPIError) or break the con
     "the code was not spent by the failures",
   );
 });
+
+Deno.test("applications and connections survive a restart with a state file (deno task dev keeps founders connected)", async () => {
+  const dir = await Deno.makeTempDir();
+  const statePath = `${dir}/stripe-local.json`;
+  try {
+    let accountId: string;
+    {
+      await using server = await startLocalStripe({ statePath });
+      const { connect } = await platformOn(server);
+      accountId = (await connect({ newAccountName: "Kept" })).stripe_user_id!;
+    }
+    await using server = await startLocalStripe({ statePath });
+    const stripe = createStripeFactory({ apiUrl: server.url })(PLATFORM_KEY);
+    const account = await stripe.accounts.retrieveCurrent({}, { stripeAccount: accountId });
+    assert.equal(account.settings?.dashboard.display_name, "Kept");
+    const platform = await stripe.accounts.retrieveCurrent();
+    assert.equal((await server.connection(accountId))?.platform, platform.id);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
