@@ -208,7 +208,7 @@ export default function TierEditor({ tiers }: TierEditorProps) {
   const dirty = useComputed(() => snapshot(rows.value) !== saved.value);
   // Impact preview: this period's real usage measured against the limits as edited, of the main
   // meter or of the metered feature picked.
-  const impacts = useSignal<Map<string, TierImpact> | null>(null);
+  const impacts = useSignal<{ feature: string; tiers: Map<string, TierImpact> } | null>(null);
   const picked = useSignal("");
   const metered = result.value.success ? meteredIds(result.value.data) : [];
   const previewFeature = metered.includes(picked.value) ? picked.value : "";
@@ -225,7 +225,12 @@ export default function TierEditor({ tiers }: TierEditorProps) {
         `/dashboard/api/tiers/preview${query}`,
         JSON.parse(previewBody),
       );
-      if (current && res.ok) impacts.value = new Map(res.data.tiers.map((t) => [t.id, t]));
+      if (current && res.ok) {
+        impacts.value = {
+          feature: res.data.feature ?? "",
+          tiers: new Map(res.data.tiers.map((t) => [t.id, t])),
+        };
+      }
     }, PREVIEW_DELAY_MS);
     return () => {
       current = false;
@@ -487,7 +492,10 @@ export default function TierEditor({ tiers }: TierEditorProps) {
               <ImpactLine
                 row={row}
                 feature={previewFeature}
-                impact={impacts.value?.get(row.id.trim())}
+                // Until the picked meter's preview arrives, the other meter's is not shown as its.
+                impact={impacts.value?.feature === previewFeature
+                  ? impacts.value.tiers.get(row.id.trim())
+                  : undefined}
               />
             </li>
           );
@@ -610,8 +618,17 @@ function FeatureList(
             const name = f.id.trim() || "feature";
             const rowProblem = problems.get(base);
             return (
-              <li class="feature-row" key={f.uid} data-testid="feature-row">
-                <Field label="Feature id" id={fieldId("id")} error={err("id")}>
+              <li
+                class={`feature-row${f.kind === "switch" ? " is-switch" : ""}`}
+                key={f.uid}
+                data-testid="feature-row"
+              >
+                <Field
+                  label="Feature id"
+                  id={fieldId("id")}
+                  error={err("id")}
+                  class="feature-id"
+                >
                   <input
                     id={fieldId("id")}
                     class="input mono"
@@ -625,7 +642,7 @@ function FeatureList(
                     onInput={(e) => onEdit(f.uid, { id: e.currentTarget.value })}
                   />
                 </Field>
-                <Field label="Kind" id={fieldId("kind")}>
+                <Field label="Kind" id={fieldId("kind")} class="feature-kind">
                   <select
                     id={fieldId("kind")}
                     class="input"
@@ -641,7 +658,12 @@ function FeatureList(
                 {f.kind === "metered"
                   ? (
                     <>
-                      <Field label="Feature limit" id={fieldId("limit")} error={err("limit")}>
+                      <Field
+                        label="Feature limit"
+                        id={fieldId("limit")}
+                        error={err("limit")}
+                        class="feature-limit"
+                      >
                         <div class="input-group">
                           <input
                             id={fieldId("limit")}
@@ -670,7 +692,12 @@ function FeatureList(
                           </label>
                         </div>
                       </Field>
-                      <Field label="Feature resets" id={fieldId("period")} error={err("period")}>
+                      <Field
+                        label="Feature resets"
+                        id={fieldId("period")}
+                        error={err("period")}
+                        class="feature-period"
+                      >
                         <select
                           id={fieldId("period")}
                           class="input"
@@ -682,10 +709,10 @@ function FeatureList(
                             })}
                         >
                           <option value="">
-                            With the tier ({row.period === "day" ? "day" : "month"})
+                            {row.period === "day" ? "Day" : "Month"} (tier's)
                           </option>
-                          <option value="month">Every month</option>
-                          <option value="day">Every day</option>
+                          <option value="month">Month</option>
+                          <option value="day">Day</option>
                         </select>
                       </Field>
                     </>
@@ -733,15 +760,16 @@ function FeatureList(
 }
 
 function Field(
-  { label, id, error, children }: {
+  { label, id, error, children, class: extra }: {
     label: string;
     id: string;
     error?: string;
     children: ComponentChildren;
+    class?: string;
   },
 ) {
   return (
-    <div class={`field${error ? " has-error" : ""}`}>
+    <div class={`field${extra ? ` ${extra}` : ""}${error ? " has-error" : ""}`}>
       <label class="field-label" for={id}>{label}</label>
       {children}
       {error && <span class="field-error" id={`${id}-error`}>{error}</span>}
