@@ -10,6 +10,8 @@ import { callApi } from "./_client/api.ts";
 
 export interface UsageTableProps {
   period: string;
+  /** The metered feature shown; `null`: the main meter. */
+  feature?: string | null;
   users: UsageUserRow[];
   next: string | null;
   pageSize: number;
@@ -28,7 +30,9 @@ export function standingOf(row: UsageUserRow): Standing {
   return row.count >= NEAR * row.limit ? "near" : null;
 }
 
-export default function UsageTable({ period, users, next, pageSize }: UsageTableProps) {
+export default function UsageTable(
+  { period, feature = null, users, next, pageSize }: UsageTableProps,
+) {
   const rows = useSignal(users);
   const nextCursor = useSignal(next);
   // Cursors of the pages before the current one ("" is the first page).
@@ -45,6 +49,7 @@ export default function UsageTable({ period, users, next, pageSize }: UsageTable
     const call = ++latest.current;
     state.value = { kind: "loading" };
     const params = new URLSearchParams({ period, limit: String(pageSize) });
+    if (feature !== null) params.set("feature", feature);
     if (q) params.set("q", q);
     if (cursor) params.set("cursor", cursor);
     const res = await callApi<Pick<UsageReport, "users" | "next">>(

@@ -6,7 +6,8 @@
 import { keys } from "../kv/keys.ts";
 import type { StoredCount } from "../kv/usage.ts";
 import type { Tier } from "../schemas/tiers.ts";
-import { mergeUsage } from "./snapshot.ts";
+import { meterLimit } from "./meters.ts";
+import { counterPrefix, mergeUsage } from "./snapshot.ts";
 
 export const CSV_HEADER = "user_id,plan,count,limit\r\n";
 
@@ -14,17 +15,19 @@ export const CSV_HEADER = "user_id,plan,count,limit\r\n";
 const ROWS_PER_CHUNK = 500;
 
 /**
- * The period's end-users as a CSV byte stream. `limit` is the tier's limit now (empty when
- * unlimited or the tier no longer exists).
+ * The period's end-users as a CSV byte stream, of the main meter or of one metered `feature`.
+ * `limit` is the tier's limit (of the feature) now; empty when unlimited, when the tier no longer
+ * exists or no longer meters the feature.
  */
 export function usageCsv(
   kv: Deno.Kv,
   platformId: string,
   period: string,
   tiers: readonly Tier[],
+  feature?: string,
 ): ReadableStream<Uint8Array> {
-  const limits = new Map(tiers.map((t) => [t.id, t.limit]));
-  const counters = kv.list<StoredCount>({ prefix: keys.usageInPeriod(platformId, period) }, {
+  const limits = new Map(tiers.map((t) => [t.id, meterLimit(t, feature)]));
+  const counters = kv.list<StoredCount>({ prefix: counterPrefix(platformId, period, feature) }, {
     batchSize: 1000,
   });
   const plans = kv.list<string>({ prefix: keys.usagePlansInPeriod(platformId, period) }, {

@@ -13,6 +13,12 @@
  * `max` only raises), and a tier only on an end-user's first units of the period, when it differs
  * from what this process last wrote for them, or when it does not remember them. In the steady state
  * a commit adds 3 to 4 `sum`s per platform and day, whatever the number of requests it carries.
+ *
+ * A request that counts a metered feature (`req.feature`) is recorded the same way under the
+ * feature's own keys (`keys.usageFeature*`: daily sums, daily registers, distinct end-users of its
+ * period), never in the main meter's, whose figures stay those of the calls naming no feature. Its
+ * end-user's tier goes to the one `keys.usagePlan` of the feature's period, which the main meter's
+ * requests share: the tier an end-user was counted under is one fact, whatever they counted.
  */
 import { BoundedCache } from "../bounded_cache.ts";
 import { keys } from "../kv/keys.ts";
@@ -42,7 +48,7 @@ export class UsageRecorder {
   readonly #plans: BoundedCache<number, string>;
   /** platform + day → register values this process has committed (KV holds at least these). */
   readonly #registers: BoundedCache<string, Uint8Array>;
-  /** platform → period → key sizes for `cost` */
+  /** platform → period (`feature\0period` for a feature) → key sizes for `cost` */
   readonly #costBases = new Map<string, Map<string, CostBase>>();
 
   constructor(options: RecorderOptions) {
@@ -63,11 +69,11 @@ export class UsageRecorder {
   }
 
   /**
-   * The most one request adds: a register `max` and a tier `set` each; per platform and period,
-   * 3 daily `sum`s and the distinct-users `sum`.
+   * The most one request adds: a register `max` and a tier `set` each; per platform, feature (or
+   * main meter) and period, 3 daily `sum`s and the distinct-users `sum`.
    */
   cost(req: CountRequest): { each: CommitCost; group: string; once: CommitCost } {
-    const base = this.#costBase(req.platformId, req.period.key);
+    const base = this.#costBase(req.platformId, req.period.key, req.feature);
     const planKey = base.planKey + stringBytes(req.userId);
     return {
       each: {
@@ -83,17 +89,22 @@ export class UsageRecorder {
   /** Adds this commit's analytics to `op`; returns what to remember once the commit succeeded. */
   record(op: Deno.AtomicOperation, decided: readonly DecidedRequest[]): () => void {
     const now = this.#now().getTime();
-    // platform → period key → group; days are shared by a platform's groups of the same day.
+    // meter (platform, or platform + feature) → period key → group; days are shared by a
+    // meter's groups of the same day.
     const groups = new Map<string, Map<string, Group>>();
     const days = new Map<string, Day>();
     const plans = new Map<number, CountRequest>();
 
     for (const { req, ok, before } of decided) {
-      let byPeriod = groups.get(req.platformId);
-      if (!byPeriod) groups.set(req.platformId, byPeriod = new Map());
+      // The main meter's requests group by platform exactly as before features existed.
+      const meter = req.feature === undefined
+        ? req.platformId
+        : `${req.platformId}\u0000${req.feature}`;
+      let byPeriod = groups.get(meter);
+      if (!byPeriod) groups.set(meter, byPeriod = new Map());
       let group = byPeriod.get(req.period.key);
       if (!group) {
-        group = this.#group(req, dayOf(req.period, now), days);
+        group = this.#group(req, meter, dayOf(req.period, now), days);
         byPeriod.set(req.period.key, group);
       }
       const day = group.day;
@@ -119,21 +130,35 @@ export class UsageRecorder {
     }
 
     for (const day of days.values()) {
+      const { platformId, feature } = day;
+      const metric = feature === undefined
+        ? (name: "units" | "allowed" | "refused") =>
+          keys.usageDailyMetric(platformId, day.day, name)
+        : (name: "units" | "allowed" | "refused") =>
+          keys.usageFeatureDailyMetric(platformId, feature, day.day, name);
       if (day.allowed > 0) {
-        op.sum(keys.usageDailyMetric(day.platformId, day.day, "units"), BigInt(day.units));
-        op.sum(keys.usageDailyMetric(day.platformId, day.day, "allowed"), BigInt(day.allowed));
+        op.sum(metric("units"), BigInt(day.units));
+        op.sum(metric("allowed"), BigInt(day.allowed));
       }
-      if (day.refused > 0) {
-        op.sum(keys.usageDailyMetric(day.platformId, day.day, "refused"), BigInt(day.refused));
-      }
+      if (day.refused > 0) op.sum(metric("refused"), BigInt(day.refused));
       for (const [register, rank] of day.raise) {
-        op.max(keys.usageHllRegister(day.platformId, day.day, register), BigInt(rank));
+        op.max(
+          feature === undefined
+            ? keys.usageHllRegister(platformId, day.day, register)
+            : keys.usageFeatureHllRegister(platformId, feature, day.day, register),
+          BigInt(rank),
+        );
       }
     }
     for (const byPeriod of groups.values()) {
       for (const group of byPeriod.values()) {
         if (group.firsts === 0) continue;
-        op.sum(keys.usageActive(group.platformId, group.period), BigInt(group.firsts));
+        op.sum(
+          group.feature === undefined
+            ? keys.usageActive(group.platformId, group.period)
+            : keys.usageFeatureActive(group.platformId, group.feature, group.period),
+          BigInt(group.firsts),
+        );
       }
     }
     for (const req of plans.values()) {
@@ -153,13 +178,14 @@ export class UsageRecorder {
     };
   }
 
-  #group(req: CountRequest, date: string, days: Map<string, Day>): Group {
-    const dayId = `${req.platformId}\u0000${date}`;
+  #group(req: CountRequest, meter: string, date: string, days: Map<string, Day>): Group {
+    const dayId = `${meter}\u0000${date}`;
     let day = days.get(dayId);
     if (!day) {
       day = {
         id: dayId,
         platformId: req.platformId,
+        feature: req.feature,
         day: date,
         units: 0,
         allowed: 0,
@@ -169,9 +195,11 @@ export class UsageRecorder {
       };
       days.set(dayId, day);
     }
+    // The tier cache's key is the platform's, period's and end-user's: as `keys.usagePlan` is.
     const id = `${req.platformId}\u0000${req.period.key}`;
     return {
       platformId: req.platformId,
+      feature: req.feature,
       period: req.period.key,
       day,
       firsts: 0,
@@ -180,28 +208,41 @@ export class UsageRecorder {
   }
 
   /** Key sizes of a platform and period, computed once (the hot path asks for every request). */
-  #costBase(platformId: string, period: string): CostBase {
+  #costBase(platformId: string, period: string, feature: string | undefined): CostBase {
     let byPeriod = this.#costBases.get(platformId);
     if (!byPeriod) {
       if (this.#costBases.size >= 10_000) this.#costBases.clear();
       this.#costBases.set(platformId, byPeriod = new Map());
     }
-    let base = byPeriod.get(period);
+    const id = feature === undefined ? period : `${feature}\u0000${period}`;
+    let base = byPeriod.get(id);
     if (!base) {
       const day = "0000-00-00";
-      const dailyKeys = 3 * keyBytes(keys.usageDailyMetric(platformId, day, "refused"));
-      const activeKey = keyBytes(keys.usageActive(platformId, period));
+      const dailyKeys = 3 * keyBytes(
+        feature === undefined
+          ? keys.usageDailyMetric(platformId, day, "refused")
+          : keys.usageFeatureDailyMetric(platformId, feature, day, "refused"),
+      );
+      const activeKey = keyBytes(
+        feature === undefined
+          ? keys.usageActive(platformId, period)
+          : keys.usageFeatureActive(platformId, feature, period),
+      );
       base = {
-        group: `${platformId}\u0000${period}`,
+        group: `${platformId}\u0000${id}`,
         planKey: keyBytes(keys.usagePlansInPeriod(platformId, period)),
-        registerKey: keyBytes(keys.usageHllRegister(platformId, day, HLL_REGISTERS)),
+        registerKey: keyBytes(
+          feature === undefined
+            ? keys.usageHllRegister(platformId, day, HLL_REGISTERS)
+            : keys.usageFeatureHllRegister(platformId, feature, day, HLL_REGISTERS),
+        ),
         once: {
           mutations: 4,
           keyBytes: dailyKeys + activeKey,
           mutationBytes: dailyKeys + activeKey + 4 * U64_BYTES,
         },
       };
-      byPeriod.set(period, base);
+      byPeriod.set(id, base);
     }
     return base;
   }
@@ -210,6 +251,8 @@ export class UsageRecorder {
 interface Day {
   id: string;
   platformId: string;
+  /** the metered feature recorded; `undefined`: the main meter */
+  feature: string | undefined;
   day: string;
   units: number;
   allowed: number;
@@ -222,6 +265,7 @@ interface Day {
 
 interface Group {
   platformId: string;
+  feature: string | undefined;
   period: string;
   day: Day;
   /** end-users whose first units of the period this commit counts */

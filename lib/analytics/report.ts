@@ -13,6 +13,7 @@ import {
 import type { Tier } from "../schemas/tiers.ts";
 import { periodOf, type PeriodUnit } from "../usage/period.ts";
 import { HLL_REGISTERS, HLL_STANDARD_ERROR, hllEstimate } from "./hll.ts";
+import { meterLimit } from "./meters.ts";
 import type { Cursor, SnapshotCache } from "./snapshot.ts";
 
 /** A period of the report: a calendar month, or one UTC day (the periods of daily tiers). */
@@ -46,15 +47,16 @@ export const ACCURACY = {
 } as const;
 
 /**
- * The period's totals and one entry per UTC day of it up to today (a day with no traffic is 0).
- * `activeUsers` of the totals counts the end-users of the period's counters: of monthly tiers for
- * a month, of daily tiers for a day.
+ * The period's totals and one entry per UTC day of it up to today (a day with no traffic is 0), of
+ * the main meter or of one metered `feature`. `activeUsers` of the totals counts the end-users of
+ * the period's counters: of monthly meters for a month, of daily meters for a day.
  */
 export async function readTraffic(
   kv: Deno.Kv,
   platformId: string,
   period: ReportPeriod,
   now: Date,
+  feature?: string,
 ): Promise<{ totals: UsageTotals; daily: DailyUsage[] }> {
   const first = period.start.toISOString().slice(0, 10);
   // Days of the period up to today: none for a period that has not begun.
@@ -65,28 +67,41 @@ export async function readTraffic(
     daily.set(d, { date: d, units: 0, allowed: 0, refused: 0, activeUsers: 0 });
   }
   const endKey = period.end.toISOString().slice(0, 10);
-  const range = (prefix: (p: string, day: string) => readonly string[]) => ({
-    start: prefix(platformId, first),
-    end: prefix(platformId, endKey),
+  // The main meter's keys and a feature's differ only in their prefix before the day.
+  const [dailyPrefix, hllPrefix, activeKey] = feature === undefined
+    ? [
+      (day: string) => keys.usageDaily(platformId, day),
+      (day: string) => keys.usageHll(platformId, day),
+      keys.usageActive(platformId, period.key),
+    ]
+    : [
+      (day: string) => keys.usageFeatureDaily(platformId, feature, day),
+      (day: string) => keys.usageFeatureHll(platformId, feature, day),
+      keys.usageFeatureActive(platformId, feature, period.key),
+    ];
+  const at = dailyPrefix(first).length - 1; // the day's position in a key; then metric/register
+  const range = (prefix: (day: string) => Deno.KvKey) => ({
+    start: prefix(first),
+    end: prefix(endKey),
   });
   const registers = new Map<string, Uint8Array>();
   const [, , active] = await Promise.all([
     (async () => {
-      for await (const e of kv.list<Deno.KvU64>(range(keys.usageDaily), { batchSize: 500 })) {
-        const day = daily.get(e.key[2] as string);
-        const metric = e.key[3] as "units" | "allowed" | "refused";
+      for await (const e of kv.list<Deno.KvU64>(range(dailyPrefix), { batchSize: 500 })) {
+        const day = daily.get(e.key[at] as string);
+        const metric = e.key[at + 1] as "units" | "allowed" | "refused";
         if (day && metric in day) day[metric] = Number(e.value.value);
       }
     })(),
     (async () => {
-      for await (const e of kv.list<Deno.KvU64>(range(keys.usageHll), { batchSize: 1000 })) {
-        const date = e.key[2] as string;
+      for await (const e of kv.list<Deno.KvU64>(range(hllPrefix), { batchSize: 1000 })) {
+        const date = e.key[at] as string;
         let values = registers.get(date);
         if (!values) registers.set(date, values = new Uint8Array(HLL_REGISTERS));
-        values[e.key[3] as number] = Number(e.value.value);
+        values[e.key[at + 1] as number] = Number(e.value.value);
       }
     })(),
-    kv.get<Deno.KvU64>(keys.usageActive(platformId, period.key)),
+    kv.get<Deno.KvU64>(activeKey),
   ]);
   for (const [date, values] of registers) {
     const day = daily.get(date);
@@ -102,18 +117,21 @@ export async function readTraffic(
   return { totals, daily: days };
 }
 
-/** One page of the period's end-users by count (descending), with the cursor of the next. */
+/**
+ * One page of the period's end-users by count (descending), of the main meter or of one metered
+ * `feature` (their limit is then their tier's limit of it), with the cursor of the next.
+ */
 export async function readUsers(
   cache: SnapshotCache,
   kv: Deno.Kv,
   platformId: string,
   period: ReportPeriod,
   tiers: readonly Tier[],
-  options: { limit: number; after?: Cursor; q?: string; now: Date },
+  options: { limit: number; after?: Cursor; q?: string; now: Date; feature?: string },
 ): Promise<{ users: UsageUserRow[]; next: Cursor | null; asOf: Date }> {
-  const snapshot = await cache.get(kv, platformId, period.key, options.now);
+  const snapshot = await cache.get(kv, platformId, period.key, options.now, options.feature);
   const { rows, more } = snapshot.page(options);
-  const limits = new Map(tiers.map((t) => [t.id, t.limit]));
+  const limits = new Map(tiers.map((t) => [t.id, meterLimit(t, options.feature)]));
   const users = rows.map((r) => ({
     ...r,
     limit: r.plan === null ? null : limits.get(r.plan) ?? null,

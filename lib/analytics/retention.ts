@@ -2,7 +2,8 @@
  * Retention of the daily analytics. Deno KV's `sum` and `max` take no expiry, so a platform's
  * daily sums (`usage_daily`, 3 keys a day) and daily HyperLogLog registers (`usage_hll`, up to 256
  * a day) would grow forever. `pruneDailyAnalytics` deletes every day before a cutoff, for every
- * platform; operators run it daily (`deno task admin analytics prune`). What is per usage period
+ * platform; operators run it daily (`deno task admin analytics prune`). Metered features' daily sums
+ * and registers (`usage_feature_daily`, `usage_feature_hll`) go the same way. What is per usage period
  * (counters, each end-user's tier, the exact active end-users) is the usage history itself and is
  * kept.
  */
@@ -47,8 +48,51 @@ export async function pruneDailyAnalytics(
       }
       deleted += await deleteAll(kv, batch);
     }
+    for (
+      const [all, first] of [
+        [keys.usageFeatureDailyAll(id), keys.usageFeatureDaily],
+        [keys.usageFeatureHllAll(id), keys.usageFeatureHll],
+      ] as const
+    ) {
+      for await (const feature of featuresUnder(kv, all)) {
+        deleted += await deleteRange(kv, [...all, feature], first(id, feature, before));
+      }
+    }
   }
   return { platforms: platforms.length, deleted };
+}
+
+/**
+ * The feature ids under a `[prefix, platformId]` whose next key part is the feature: one read per
+ * feature, skipping each feature's keys (`feature + "\0"` sorts after all of them, and feature ids
+ * are slugs, so before any other feature).
+ */
+async function* featuresUnder(kv: Deno.Kv, all: Deno.KvKey): AsyncGenerator<string> {
+  let start: Deno.KvKey | undefined;
+  while (true) {
+    const selector = start ? { prefix: all, start } : { prefix: all };
+    let feature: string | undefined;
+    for await (const entry of kv.list(selector, { limit: 1 })) {
+      feature = entry.key[all.length] as string;
+    }
+    if (feature === undefined) return;
+    yield feature;
+    start = [...all, `${feature}\u0000`];
+  }
+}
+
+/** Deletes every key under `prefix` before `end`; answers how many. */
+async function deleteRange(kv: Deno.Kv, prefix: Deno.KvKey, end: Deno.KvKey): Promise<number> {
+  let deleted = 0;
+  let batch: Deno.KvKey[] = [];
+  for await (const entry of kv.list({ prefix, end })) {
+    batch.push(entry.key);
+    if (batch.length === DELETES_PER_COMMIT) {
+      deleted += await deleteAll(kv, batch);
+      batch = [];
+    }
+  }
+  return deleted + await deleteAll(kv, batch);
 }
 
 async function deleteAll(kv: Deno.Kv, batch: Deno.KvKey[]): Promise<number> {

@@ -7,6 +7,9 @@
  * end-user action pays for. A scan costs only the founder who looks, and at most once per
  * `freshMs` per period: pages, searches and tier previews of the same period then answer from
  * memory (bench/preview.ts measures both sides).
+ *
+ * A metered feature's end-users are the same pass over that feature's counters
+ * (`keys.usageFeatureInPeriod`), merged with the same recorded tiers.
  */
 import { keys } from "../kv/keys.ts";
 import { countOf, type StoredCount } from "../kv/usage.ts";
@@ -134,19 +137,20 @@ function sortOrder(counts: Float64Array): Uint32Array {
 }
 
 /**
- * Reads a period's end-users: the counters and the recorded tiers, two lists in the same (user id)
- * order, read side by side and merged. Reading is bound by decoding entries on the JavaScript
- * thread, so with `kvPath` (a KV file) the tiers are read by a worker on another core meanwhile.
+ * Reads a period's end-users: the counters (the main meter's, or `feature`'s) and the recorded
+ * tiers, two lists in the same (user id) order, read side by side and merged. Reading is bound by
+ * decoding entries on the JavaScript thread, so with `kvPath` (a KV file) the tiers are read by a
+ * worker on another core meanwhile.
  */
 export async function buildSnapshot(
   kv: Deno.Kv,
   platformId: string,
   period: string,
   now: Date,
-  options: { kvPath?: string } = {},
+  options: { kvPath?: string; feature?: string } = {},
 ): Promise<PeriodSnapshot> {
   const [counters, tiers] = await Promise.all([
-    readCounters(kv, platformId, period),
+    readCounters(kv, counterPrefix(platformId, period, options.feature)),
     options.kvPath
       ? readTiersInWorker(options.kvPath, platformId, period)
         .catch(() => readTiers(kv, platformId, period))
@@ -166,18 +170,27 @@ export async function buildSnapshot(
   );
 }
 
-async function readCounters(
-  kv: Deno.Kv,
+/** The prefix of a period's counters: the main meter's, or a metered feature's. */
+export function counterPrefix(
   platformId: string,
   period: string,
+  feature: string | undefined,
+): Deno.KvKey {
+  return feature === undefined
+    ? keys.usageInPeriod(platformId, period)
+    : keys.usageFeatureInPeriod(platformId, feature, period);
+}
+
+async function readCounters(
+  kv: Deno.Kv,
+  prefix: Deno.KvKey,
 ): Promise<{ ids: string[]; counts: Float64Array }> {
   const ids: string[] = [];
   const counts: number[] = [];
-  const list = kv.list<StoredCount>({ prefix: keys.usageInPeriod(platformId, period) }, {
-    batchSize: 1000,
-  });
+  const list = kv.list<StoredCount>({ prefix }, { batchSize: 1000 });
+  const userPart = prefix.length;
   for await (const entry of list) {
-    ids.push(entry.key[3] as string);
+    ids.push(entry.key[userPart] as string);
     counts.push(countOf(entry.value));
   }
   return { ids, counts: Float64Array.from(counts) };
@@ -278,15 +291,24 @@ export class SnapshotCache {
   }
 
   /**
-   * The period's snapshot: cached while fresh; stale-but-recent ones answer while a rebuild runs.
+   * The period's snapshot (of the main meter, or of a metered `feature`): cached while fresh;
+   * stale-but-recent ones answer while a rebuild runs.
    * @example const snap = await cache.get(kv, "plt_1", "2026-11", new Date())
    */
-  async get(kv: Deno.Kv, platformId: string, period: string, now: Date): Promise<PeriodSnapshot> {
-    const id = `${platformId}\u0000${period}`;
+  async get(
+    kv: Deno.Kv,
+    platformId: string,
+    period: string,
+    now: Date,
+    feature?: string,
+  ): Promise<PeriodSnapshot> {
+    const id = feature === undefined
+      ? `${platformId}\u0000${period}`
+      : `${platformId}\u0000${period}\u0000${feature}`;
     const entry = this.#entries.get(id);
     const age = entry ? this.#clock() - entry.at : Infinity;
     if (entry && age < this.#freshMs) return entry.snapshot;
-    const building = this.#build(id, kv, platformId, period, now);
+    const building = this.#build(id, kv, platformId, period, now, feature);
     if (entry && age < this.#staleMs) {
       building.catch(() => {}); // the next request retries; this one has its answer
       return entry.snapshot;
@@ -295,9 +317,9 @@ export class SnapshotCache {
   }
 
   /** Starts building (unless a build is running) so a later `get` finds it ready. */
-  warm(kv: Deno.Kv, platformId: string, period: string, now: Date): void {
+  warm(kv: Deno.Kv, platformId: string, period: string, now: Date, feature?: string): void {
     if (this.#freshMs <= 0) return; // nothing would be kept for the later request
-    this.get(kv, platformId, period, now).catch(() => {});
+    this.get(kv, platformId, period, now, feature).catch(() => {});
   }
 
   /** Resolves once every build running now has finished (tests; an orderly shutdown). */
@@ -311,11 +333,12 @@ export class SnapshotCache {
     platformId: string,
     period: string,
     now: Date,
+    feature: string | undefined,
   ): Promise<PeriodSnapshot> {
     let building = this.#building.get(id);
     if (!building) {
       const started = this.#clock();
-      building = buildSnapshot(kv, platformId, period, now, { kvPath: this.#kvPath })
+      building = buildSnapshot(kv, platformId, period, now, { kvPath: this.#kvPath, feature })
         .then((snapshot) => {
           this.#entries.delete(id);
           this.#entries.set(id, { snapshot, at: started });

@@ -65,6 +65,33 @@ export const keys = {
   usagePlansInPeriod: (platformId: string, period: string) =>
     ["usage_plan", platformId, period] as const,
 
+  // The same analytics for each metered feature (written by the commits that count the feature).
+  // Feature before day, so one feature's month is one range; tiers recorded per end-user are the
+  // main meter's (`usagePlan`): an end-user's tier in a period is one fact, whatever they counted.
+  /** prefix: a platform's daily sums of every feature (retention skips through it by feature). */
+  usageFeatureDailyAll: (platformId: string) => ["usage_feature_daily", platformId] as const,
+  /** prefix: one feature's daily sums on one UTC day (list a month with start/end days). */
+  usageFeatureDaily: (platformId: string, feature: string, day: string) =>
+    ["usage_feature_daily", platformId, feature, day] as const,
+  /** `Deno.KvU64` sum of a feature's "units", "allowed" or "refused" calls on a UTC day. */
+  usageFeatureDailyMetric: (
+    platformId: string,
+    feature: string,
+    day: string,
+    metric: "units" | "allowed" | "refused",
+  ) => ["usage_feature_daily", platformId, feature, day, metric] as const,
+  /** prefix: a platform's daily HyperLogLog registers of every feature. */
+  usageFeatureHllAll: (platformId: string) => ["usage_feature_hll", platformId] as const,
+  /** prefix: the HyperLogLog registers of one feature on one UTC day. */
+  usageFeatureHll: (platformId: string, feature: string, day: string) =>
+    ["usage_feature_hll", platformId, feature, day] as const,
+  /** `Deno.KvU64` register of a feature's daily HyperLogLog, raised with `max`. */
+  usageFeatureHllRegister: (platformId: string, feature: string, day: string, register: number) =>
+    ["usage_feature_hll", platformId, feature, day, register] as const,
+  /** `Deno.KvU64`: end-users whose counter of `feature` in `period` went 0 → n. */
+  usageFeatureActive: (platformId: string, feature: string, period: string) =>
+    ["usage_feature_active", platformId, feature, period] as const,
+
   /** `FounderSubscription`: a founder's (Clerk user id) own subscription to dream-api. */
   founderSubscription: (userId: string) => ["founder_sub", userId] as const,
   /** index → founder user id, by dream-api's Stripe customer id (subscription events name the customer). */

@@ -3,7 +3,7 @@
  * answers, as zod schemas (the OpenAPI document is generated from these).
  */
 import { z } from "zod";
-import { TiersSchema } from "./tiers.ts";
+import { FeatureIdSchema, TiersSchema } from "./tiers.ts";
 
 /**
  * The periods the analytics API answers for. Usage keys spell periods with 4-digit years, which
@@ -44,9 +44,17 @@ export const PeriodParamSchema = z.string()
     examples: ["current", "2026-11", "2026-11-26"],
   });
 
+/** `?feature=`: one metered feature's analytics instead of the main meter's. */
+export const FeatureParamSchema = FeatureIdSchema.optional().meta({
+  description:
+    "A metered feature's id: its figures instead of the main meter's (calls naming no feature). Absent: the main meter.",
+  examples: ["exports"],
+});
+
 /** `GET /dashboard/api/usage`. */
 export const UsageQuerySchema = z.object({
   period: PeriodParamSchema,
+  feature: FeatureParamSchema,
   q: z.string().min(1, "q: at least 1 character").max(256, "q: at most 256 characters")
     .optional().meta({ description: "Only end-users whose id starts with this." }),
   cursor: z.string().min(1).max(1024, "cursor: not a cursor from this API").optional().meta({
@@ -59,10 +67,17 @@ export const UsageQuerySchema = z.object({
 export type UsageQuery = z.output<typeof UsageQuerySchema>;
 
 /** `GET /dashboard/api/usage.csv`. */
-export const UsageCsvQuerySchema = z.object({ period: PeriodParamSchema });
+export const UsageCsvQuerySchema = z.object({
+  period: PeriodParamSchema,
+  feature: FeatureParamSchema,
+});
+export type UsageCsvQuery = z.output<typeof UsageCsvQuerySchema>;
 
 /** `POST /dashboard/api/tiers/preview`: the tiers as edited, validated with THE tier schema. */
 export const PreviewTiersBodySchema = z.object({ tiers: TiersSchema });
+
+/** `POST /dashboard/api/tiers/preview?feature=`: a metered feature's impact (each tier's limit of it). */
+export const PreviewTiersQuerySchema = z.object({ feature: FeatureParamSchema });
 
 const count = (description: string) => z.number().int().nonnegative().meta({ description });
 const isoDate = (description: string) => z.iso.datetime({ offset: false }).meta({ description });
@@ -79,6 +94,9 @@ export const ReportPeriodSchema = z.object({
 /** `GET /dashboard/api/usage` (200). */
 export const UsageReportSchema = z.object({
   period: ReportPeriodSchema,
+  feature: z.string().nullable().meta({
+    description: "The metered feature these figures are of; null: the main meter.",
+  }),
   totals: z.object({
     units: count("Units counted (granted amounts)."),
     allowed: count("Calls counted (200)."),
@@ -99,7 +117,8 @@ export const UsageReportSchema = z.object({
     plan: z.string().nullable().meta({ description: "The tier of their latest counted call." }),
     count: count("Units counted in the period."),
     limit: z.number().int().nonnegative().nullable().meta({
-      description: "The tier's limit now; null when unlimited or the tier no longer exists.",
+      description:
+        "The tier's limit now (of the feature, with `feature`); null when unlimited, the tier no longer exists or no longer meters the feature.",
     }),
   })).meta({ description: "End-users by count, descending (ties by id)." }),
   next: z.string().nullable().meta({ description: "Cursor of the next page; null on the last." }),
@@ -139,6 +158,9 @@ export type TierImpact = z.infer<typeof TierImpactSchema>;
 
 /** `POST /dashboard/api/tiers/preview` (200). */
 export const TierPreviewResponseSchema = z.object({
+  feature: z.string().nullable().meta({
+    description: "The metered feature previewed; null: the main meter.",
+  }),
   tiers: z.array(TierImpactSchema),
   asOf: isoDate("When the usage was read (it is kept up to 15 s)."),
 });

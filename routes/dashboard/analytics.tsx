@@ -1,11 +1,13 @@
 /**
  * GET /dashboard/analytics — usage analytics: a period's totals, the daily allowed-vs-refused
  * chart, and the end-users table (busiest first, searchable, paged; those at or near their limit
- * highlighted). Rendered from the same report `GET /dashboard/api/usage` answers.
+ * highlighted), of the main meter or of one metered feature (`?feature=`). Rendered from the same
+ * report `GET /dashboard/api/usage` answers.
  */
 import UsageChart from "../../islands/UsageChart.tsx";
 import UsageTable from "../../islands/UsageTable.tsx";
 import { define, defineRoute } from "../../lib/http/route.ts";
+import { meteredFeatureIds, meters, meterUnit } from "../../lib/analytics/meters.ts";
 import { usageReport } from "../../lib/founders/analytics.ts";
 import type { MeBody } from "../../lib/founders/me.ts";
 import { ApiError } from "../../lib/errors.ts";
@@ -24,10 +26,20 @@ const GET = define.handler(async (c) => {
   const view = await founderView(c);
   const deps = c.get("deps");
   const asked = c.req.query("period") ?? "current";
+  const askedFeature = c.req.query("feature") || undefined;
   let report: Report | null = null;
   let badPeriod = false;
+  let badFeature = false;
+  let feature: string | undefined;
   if (view.platform) {
-    const load = (period: string) => usageReport(deps, view.user.id, { period, limit: PAGE_SIZE });
+    // A feature no tier meters (renamed, removed, on/off) shows the main meter, saying so.
+    feature = askedFeature;
+    if (feature !== undefined && !meteredFeatureIds(view.platform.tiers).includes(feature)) {
+      badFeature = true;
+      feature = undefined;
+    }
+    const load = (period: string) =>
+      usageReport(deps, view.user.id, { period, limit: PAGE_SIZE, feature });
     try {
       report = await load(asked);
     } catch (error) {
@@ -38,7 +50,13 @@ const GET = define.handler(async (c) => {
   }
   return renderPage(
     c,
-    <AnalyticsPage view={view} report={report} badPeriod={badPeriod} now={deps.now()} />,
+    <AnalyticsPage
+      view={view}
+      report={report}
+      badPeriod={badPeriod}
+      badFeature={badFeature}
+      now={deps.now()}
+    />,
   );
 });
 
@@ -49,15 +67,24 @@ export const route = defineRoute({
 });
 
 export function AnalyticsPage(
-  { view, report, badPeriod, now }: {
+  { view, report, badPeriod, badFeature = false, now }: {
     view: MeBody;
     report: Report | null;
     badPeriod: boolean;
+    badFeature?: boolean;
     now: Date;
   },
 ) {
   const platform = view.platform;
-  const hasDailyTiers = platform?.tiers.some((t) => t.period === "day") ?? false;
+  const feature = report?.feature ?? undefined;
+  const tiers = platform?.tiers ?? [];
+  // Whether the meter shown counts per day in some tier (then a day is a period to pick).
+  const hasDailyTiers = tiers.some((t) =>
+    (feature === undefined || meters(t, feature)) && meterUnit(t, feature) === "day"
+  );
+  const features = meteredFeatureIds(tiers);
+  const csvQuery = new URLSearchParams({ period: report?.period.key ?? "current" });
+  if (feature !== undefined) csvQuery.set("feature", feature);
   return (
     <Shell
       title="Analytics"
@@ -68,7 +95,13 @@ export function AnalyticsPage(
         title="Analytics"
         lead="Who uses your product, how much, and who is about to hit a limit."
         actions={report && (
-          <PeriodPicker selected={report.period.key} hasDailyTiers={hasDailyTiers} now={now} />
+          <PeriodPicker
+            selected={report.period.key}
+            hasDailyTiers={hasDailyTiers}
+            now={now}
+            features={features}
+            feature={feature}
+          />
         )}
       />
       {!platform || !report
@@ -84,6 +117,11 @@ export function AnalyticsPage(
                 That period is not one we know; showing this month instead.
               </Notice>
             )}
+            {badFeature && (
+              <Notice tone="warn">
+                No tier meters that feature; showing calls without a feature instead.
+              </Notice>
+            )}
             <Totals report={report} hasDailyTiers={hasDailyTiers} />
             <Card title="Calls per day" testid="usage-chart-card">
               <Island
@@ -92,7 +130,15 @@ export function AnalyticsPage(
                 props={{ daily: report.daily, days: periodDays(report.period) }}
               />
               <p class="muted small">
-                UTC days, every tier. A refused call is a 429: the end-user was at their limit.
+                UTC days, every tier{feature !== undefined
+                  ? (
+                    <>
+                      , calls counting <code>{feature}</code>
+                    </>
+                  )
+                  : features.length > 0
+                  ? ", calls naming no feature"
+                  : ""}. A refused call is a 429: the end-user was at their limit.
               </p>
             </Card>
             <Card
@@ -101,7 +147,7 @@ export function AnalyticsPage(
               actions={
                 <a
                   class="btn btn-secondary btn-sm"
-                  href={`/dashboard/api/usage.csv?period=${report.period.key}`}
+                  href={`/dashboard/api/usage.csv?${csvQuery}`}
                   download
                 >
                   Download CSV
@@ -110,17 +156,24 @@ export function AnalyticsPage(
             >
               <p class="muted small">
                 {report.period.unit === "day"
-                  ? "End-users of daily tiers on this day"
+                  ? `End-users of daily ${feature === undefined ? "tiers" : "limits"} on this day`
                   : hasDailyTiers
-                  ? "End-users of monthly tiers this month (daily tiers: pick a day above)"
-                  : "End-users this month"}, busiest first. Highlighted: at or above their limit, or
-                within 10% of it.
+                  ? `End-users of monthly ${
+                    feature === undefined ? "tiers" : "limits"
+                  } this month (daily: pick a day above)`
+                  : "End-users this month"}, busiest first{feature !== undefined &&
+                  (
+                    <>
+                      , by their units of <code>{feature}</code> against their tier's limit of it
+                    </>
+                  )}. Highlighted: at or above their limit, or within 10% of it.
               </p>
               <Island
                 name="UsageTable"
                 component={UsageTable}
                 props={{
                   period: report.period.key,
+                  feature: report.feature,
                   users: report.users,
                   next: report.next,
                   pageSize: PAGE_SIZE,
@@ -198,7 +251,13 @@ function Stat(
 
 /** A plain GET form: works before (and without) any JavaScript. */
 function PeriodPicker(
-  { selected, hasDailyTiers, now }: { selected: string; hasDailyTiers: boolean; now: Date },
+  { selected, hasDailyTiers, now, features, feature }: {
+    selected: string;
+    hasDailyTiers: boolean;
+    now: Date;
+    features: readonly string[];
+    feature: string | undefined;
+  },
 ) {
   const months = Array.from({ length: 12 }, (_, i) => {
     const d = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - i, 1));
@@ -213,10 +272,21 @@ function PeriodPicker(
   });
   const today = now.toISOString().slice(0, 10);
   const options = [...months];
-  if (hasDailyTiers) options.push({ key: today, label: "Today (daily tiers)" });
+  if (hasDailyTiers) options.push({ key: today, label: "Today (daily limits)" });
   if (!options.some((o) => o.key === selected)) options.push({ key: selected, label: selected });
   return (
     <form method="get" action="/dashboard/analytics" class="row period-picker">
+      {features.length > 0 && (
+        <>
+          <label class="sr-only" for="feature">Feature</label>
+          <select id="feature" name="feature" class="input" data-testid="feature-picker">
+            <option value="" selected={feature === undefined}>Calls without a feature</option>
+            {features.map((id) => (
+              <option key={id} value={id} selected={id === feature}>Feature: {id}</option>
+            ))}
+          </select>
+        </>
+      )}
       <label class="sr-only" for="period">Period</label>
       <select id="period" name="period" class="input">
         {options.map((o) => (

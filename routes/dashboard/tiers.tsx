@@ -4,7 +4,7 @@ import { define, defineRoute } from "../../lib/http/route.ts";
 import { warmTierPreview } from "../../lib/founders/analytics.ts";
 import type { MeBody } from "../../lib/founders/me.ts";
 import { Card, Notice, PageHeader } from "../../lib/ui/components.tsx";
-import { founderView } from "../../lib/ui/dashboard.tsx";
+import { founderView, TiersTable } from "../../lib/ui/dashboard.tsx";
 import { Island } from "../../lib/ui/island.tsx";
 import { Shell } from "../../lib/ui/layout.tsx";
 import { renderPage } from "../../lib/ui/render.tsx";
@@ -45,6 +45,17 @@ export function TiersPage({ view }: { view: MeBody }) {
                 props={{ tiers: platform.tiers }}
               />
             </Card>
+            {platform.tiers.some((t) => Object.keys(t.features ?? {}).length > 0) && (
+              <Card title="What each tier includes" testid="tier-summary-card">
+                <p class="muted small">
+                  As saved. A call naming a metered feature (<code>"feature": "reports"</code> in
+                  {" "}
+                  <code>POST /api/data</code>) counts against that feature's limit; one naming none,
+                  against the tier's.
+                </p>
+                <TiersTable tiers={platform.tiers} />
+              </Card>
+            )}
             <Notice tone="info">
               Changed a price or added a paid tier? Run{" "}
               <a href="/dashboard/settings#stripe">Sync tiers to Stripe</a>{" "}

@@ -13,11 +13,11 @@ export const route = defineRoute({
   methods: {
     GET: {
       handler: define.handler(async (c) => {
-        const { period } = readQuery(c, UsageCsvQuerySchema);
+        const query = readQuery(c, UsageCsvQuerySchema);
         const { stream, filename } = await usageCsvExport(
           c.get("deps"),
           c.get("founder").userId,
-          period,
+          query,
         );
         return new Response(stream, {
           headers: {
@@ -32,7 +32,7 @@ export const route = defineRoute({
         tag: "Founders' API",
         summary: "Every end-user of a period as CSV",
         description:
-          "Streams `user_id,plan,count,limit` for every end-user counted in the period, in user-id order (RFC 4180; ids a spreadsheet would run as a formula get a leading `'`).",
+          "Streams `user_id,plan,count,limit` for every end-user counted in the period, in user-id order (RFC 4180; ids a spreadsheet would run as a formula get a leading `'`). With `feature`, the counts and limits of that metered feature.",
         query: UsageCsvQuerySchema,
         responses: {
           200: {

@@ -20,7 +20,7 @@ export const route = defineRoute({
         tag: "Founders' API",
         summary: "Usage analytics of a period",
         description:
-          "Totals and a daily series (units, calls allowed, calls refused with 429, active end-users) and your end-users by count, descending, 100 a page: pass `next` as `cursor` for the following page. `q` keeps end-users whose id starts with it. `totals.activeUsers` is exact; `daily[].activeUsers` is approximate (see `accuracy`).",
+          "Totals and a daily series (units, calls allowed, calls refused with 429, active end-users) and your end-users by count, descending, 100 a page: pass `next` as `cursor` for the following page. `q` keeps end-users whose id starts with it. `totals.activeUsers` is exact; `daily[].activeUsers` is approximate (see `accuracy`). With `feature`, every figure is that metered feature's (a feature no tier meters is 400).",
         query: UsageQuerySchema,
         responses: { 200: { description: "The period's usage.", schema: UsageReportSchema } },
         errors: ["invalid_request", "subscription_required", "not_found"],
