@@ -22,8 +22,8 @@ import { isEventProcessed, markEventProcessed } from "../kv/stripe_events.ts";
 import { keys } from "../kv/keys.ts";
 import {
   getStripeConnection,
-  openSecretKey,
   openWebhookSecret,
+  platformOfStripeAccount,
   type StripeConnection,
 } from "../kv/platform_stripe.ts";
 import { getTiers } from "../kv/tiers.ts";
@@ -31,6 +31,8 @@ import { UserIdSchema } from "../schemas/tenant.ts";
 import type { Tier } from "../schemas/tiers.ts";
 import { eventObject, isHandledEvent, knownStatus } from "./events.ts";
 import { refetch } from "./stripe_refetch.ts";
+import { stripeForPlatform } from "./stripe_client.ts";
+import { disconnectDeauthorized } from "./stripe_connect.ts";
 import {
   hasValidSignature,
   parseSignatureHeader,
@@ -39,7 +41,10 @@ import {
   stripeEventOf,
 } from "./webhook_signature.ts";
 
-type WebhookDeps = Pick<Deps, "kv" | "stripeFor" | "secrets" | "now" | "log" | "endUserPlans">;
+type WebhookDeps = Pick<
+  Deps,
+  "kv" | "stripeFor" | "secrets" | "now" | "log" | "endUserPlans" | "config" | "tenants"
+>;
 
 export type EndUserEventOutcome =
   | "applied"
@@ -49,7 +54,9 @@ export type EndUserEventOutcome =
   | "foreign"
   | "unknown_subscription"
   | "unknown_checkout_session"
-  | "forbidden";
+  | "forbidden"
+  | "unknown_account"
+  | "disconnected";
 
 const UNVERIFIED = "The Stripe-Signature does not verify with the webhook secret of the platform " +
   "this event belongs to.";
@@ -112,14 +119,56 @@ export const legacyLookups: InFlightLimit = new InFlightLimit(2);
 export async function receiveEndUserEvent(
   deps: WebhookDeps,
   delivery: EndUserDelivery,
-): Promise<{ platformId: string; eventId: string; outcome: EndUserEventOutcome }> {
+): Promise<{ platformId: string | null; eventId: string; outcome: EndUserEventOutcome }> {
   const header = parseSignatureHeader(delivery.signature);
+  let readBody = delivery.body;
+  if (delivery.platformId === undefined && deps.config.stripe.connect.webhookSecret) {
+    const body = await delivery.body();
+    if (hasValidSignature(body, header, deps.config.stripe.connect.webhookSecret)) {
+      return await receiveConnectEvent(deps, parseVerifiedEvent(body));
+    }
+    readBody = () => Promise.resolve(body);
+  }
   const verified = delivery.platformId === undefined
-    ? await identifyOldStyle(deps, header, delivery.body)
-    : await verifyForPlatform(deps, delivery.platformId, header, delivery.body);
+    ? await identifyOldStyle(deps, header, readBody)
+    : await verifyForPlatform(deps, delivery.platformId, header, readBody);
   const { connection, event } = verified;
   const outcome = await handleEndUserEvent(deps, connection, event);
   return { platformId: connection.platformId, eventId: event.id, outcome };
+}
+
+/**
+ * An event verified with the Connect endpoint's secret: its `account` names the connected account,
+ * and the `platformByStripeAccount` index the platform. An account no platform has connected (one
+ * that disconnected, or a stranger's test) is acknowledged and ignored: Stripe would otherwise
+ * retry it for days and then disable the endpoint every platform shares.
+ */
+async function receiveConnectEvent(
+  deps: WebhookDeps,
+  event: Stripe.Event,
+): Promise<{ platformId: string | null; eventId: string; outcome: EndUserEventOutcome }> {
+  const account = typeof event.account === "string" && event.account.length <= MAX_ID
+    ? event.account
+    : null;
+  const platformId = account && await platformOfStripeAccount(deps.kv, account);
+  const connection = platformId && await getStripeConnection(deps.kv, platformId);
+  if (!account || !platformId || !connection || connection.accountId !== account) {
+    deps.log.log("info", "a Connect event for an account no platform has connected; ignored", {
+      eventId: event.id,
+      type: event.type,
+      account,
+    });
+    return { platformId: null, eventId: event.id, outcome: "unknown_account" };
+  }
+  if (event.type === "account.application.deauthorized") {
+    const outcome = await disconnectDeauthorized(deps, connection, event);
+    return { platformId, eventId: event.id, outcome };
+  }
+  return {
+    platformId,
+    eventId: event.id,
+    outcome: await handleEndUserEvent(deps, connection, event),
+  };
 }
 
 interface Verified {
@@ -282,7 +331,7 @@ export async function handleEndUserEvent(
 
   const object = eventObject(event);
   if (!object) return await ignore("data.object is not an object");
-  const stripe = deps.stripeFor(await openSecretKey(deps.secrets, connection));
+  const stripe = await stripeForPlatform(deps, connection);
   const retrieve = async <T>(
     missing: EndUserEventOutcome,
     call: () => Promise<T>,
