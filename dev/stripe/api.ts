@@ -1,11 +1,12 @@
 /**
- * The `/v1` API: authentication by secret key (one account per key), Stripe's form-encoded
- * parameters, `Idempotency-Key` replay, `expand[]`, and the endpoints dream-api uses.
+ * The `/v1` API: authentication by secret key (one account per key) and `Stripe-Account` (a
+ * Connect platform acting on an account connected to it), Stripe's form-encoded parameters,
+ * `Idempotency-Key` replay, `expand[]`, and the endpoints dream-api uses.
  */
 import { type Context, Hono, type MiddlewareHandler } from "hono";
 import type { Billing } from "./billing.ts";
 import { StripeApiError } from "./errors.ts";
-import { type FormObject, parseForm, required, str, strings } from "./form.ts";
+import { bool, type FormObject, parseForm, required, str, strings } from "./form.ts";
 import {
   accountObject,
   createCustomer,
@@ -24,24 +25,26 @@ import type { Subscription } from "./subscriptions.ts";
 import { type Account, newId, type Obj, type Store } from "./store.ts";
 import { API_VERSION, type Webhooks } from "./webhooks.ts";
 import type { Fault } from "./faults.ts";
+import type { Connect } from "./connect.ts";
 
 /** What every part of the local Stripe shares. `baseUrl` is where its hosted pages are served. */
 export interface Ctx {
   store: Store;
   webhooks: Webhooks;
   billing: Billing;
+  connect: Connect;
   baseUrl: string;
   /** Failures injected with `/_test/faults` (faults.ts). */
   faults: Fault[];
 }
 
-type Env = { Variables: { account: Account; params: FormObject; body: string } };
+type Env = { Variables: { account: Account; key: string; params: FormObject; body: string } };
 
 /** The `/v1` routes, to mount at `/v1`. */
 export function apiRoutes(ctx: Ctx): Hono<Env> {
   const { store, billing } = ctx;
   const api = new Hono<Env>();
-  api.use("*", authenticate(store), idempotent(new Set()));
+  api.use("*", authenticate(ctx), idempotent(new Set()));
 
   const account = (c: Context<Env>) => c.get("account");
   const params = (c: Context<Env>) => c.get("params");
@@ -53,6 +56,12 @@ export function apiRoutes(ctx: Ctx): Hono<Env> {
     c.json(expand(store, account(c), body, params(c)));
 
   api.get("/account", (c) => send(c, accountObject(account(c))));
+  // A platform reads its own account or one connected to it (as `Stripe-Account` would allow).
+  api.get("/accounts/:id", (c) => {
+    const id = c.req.param("id");
+    if (id === account(c).id) return send(c, accountObject(account(c)));
+    return send(c, accountObject(connectedAccount(ctx, c.get("key"), account(c), id)));
+  });
 
   // Products
   api.post("/products", (c) => send(c, createProduct(store, account(c), params(c))));
@@ -98,9 +107,19 @@ export function apiRoutes(ctx: Ctx): Hono<Env> {
   );
 
   // Webhook endpoints: the signing secret is shown only on creation.
+  // `connect=true`: the endpoint receives the events of the accounts connected to this platform.
   api.post(
     "/webhook_endpoints",
-    (c) => send(c, createWebhookEndpoint(store, account(c), params(c))),
+    (c) =>
+      send(
+        c,
+        createWebhookEndpoint(
+          store,
+          account(c),
+          params(c),
+          bool(params(c), "connect") ? ctx.connect.register(account(c)).id : null,
+        ),
+      ),
   );
   api.get("/webhook_endpoints", (c) => {
     const page = list(c, "webhook_endpoint");
@@ -216,8 +235,12 @@ export function apiRoutes(ctx: Ctx): Hono<Env> {
   return api;
 }
 
-/** Reads the key (Bearer, or Basic as `curl -u sk_…:` sends it) and the request's parameters. */
-function authenticate(store: Store): MiddlewareHandler<Env> {
+/**
+ * Reads the key (Bearer, or Basic as `curl -u sk_…:` sends it), the `Stripe-Account` header and the
+ * request's parameters. With `Stripe-Account`, the request acts on that account, which must be
+ * connected to the key's platform (https://docs.stripe.com/connect/authentication).
+ */
+function authenticate(ctx: Ctx): MiddlewareHandler<Env> {
   return async function authenticate(c, next) {
     const header = c.req.header("authorization") ?? "";
     const [scheme, value = ""] = header.split(/\s+/, 2);
@@ -227,7 +250,10 @@ function authenticate(store: Store): MiddlewareHandler<Env> {
       ? value
       : "";
     if (!key) throw StripeApiError.noKey();
-    c.set("account", store.accountForKey(key));
+    const own = ctx.store.accountForKey(key);
+    const named = c.req.header("stripe-account");
+    c.set("key", key);
+    c.set("account", named && named !== own.id ? connectedAccount(ctx, key, own, named) : own);
     const body = c.req.method === "POST" ? await c.req.text() : "";
     c.set("body", body);
     c.set("params", parseForm(c.req.method === "POST" ? body : new URL(c.req.url).search.slice(1)));
@@ -235,6 +261,14 @@ function authenticate(store: Store): MiddlewareHandler<Env> {
     c.header("Stripe-Version", c.req.header("stripe-version") ?? API_VERSION);
     await next();
   };
+}
+
+/** The account `id` connected to the platform `own` (key `key`); Stripe's 403 otherwise. */
+function connectedAccount(ctx: Ctx, key: string, own: Account, id: string): Account {
+  const connection = ctx.connect.connectionOf(id);
+  if (connection?.platform === own.id) return ctx.store.accounts[id];
+  if (!ctx.connect.applicationOf(own)) throw StripeApiError.notPlatform();
+  throw StripeApiError.noAccess(key, id);
 }
 
 /**

@@ -1,10 +1,12 @@
 /**
  * `deno task dev` without Stripe keys: starts the local Stripe and sets up dream-api's own account
- * in it (the "dream-api" product, its $29/month price, the `/webhook/platform` endpoint), reusing
- * what a previous run left in the state file.
+ * in it (the "dream-api" product, its $29/month price, the `/webhook/platform` endpoint, and the
+ * Connect side: its OAuth application and the Connect endpoint at `/webhook/stripe`), reusing what
+ * a previous run left in the state file.
  */
 import { dirname } from "node:path";
 import type Stripe from "stripe";
+import { HANDLED_EVENT_TYPES } from "../../lib/billing/events.ts";
 import { createStripeFactory } from "../../lib/billing/stripe_client.ts";
 import { startLocalStripe } from "./server.ts";
 
@@ -19,6 +21,12 @@ export const FOUNDER_SUBSCRIPTION_EVENTS: Stripe.WebhookEndpointCreateParams.Ena
   "customer.subscription.deleted",
 ];
 
+/** What dream-api's Connect endpoint listens to: founders' billing events and disconnections. */
+export const CONNECT_EVENTS: Stripe.WebhookEndpointCreateParams.EnabledEvent[] = [
+  ...HANDLED_EVENT_TYPES,
+  "account.application.deauthorized",
+];
+
 export interface LocalStripeBootstrap {
   /** `STRIPE_API_URL` */
   apiUrl: string;
@@ -28,6 +36,12 @@ export interface LocalStripeBootstrap {
   priceId: string;
   /** `STRIPE_WEBHOOK_SECRET` of the endpoint at `${publicUrl}/webhook/platform` */
   webhookSecret: string;
+  /** `STRIPE_CONNECT_CLIENT_ID`: dream-api's OAuth application (`ca_…`), redirecting to `${publicUrl}/dashboard/stripe/callback` */
+  connectClientId: string;
+  /** `STRIPE_CONNECT_WEBHOOK_SECRET` of the Connect endpoint at `${publicUrl}/webhook/stripe` */
+  connectWebhookSecret: string;
+  /** `STRIPE_CONNECT_URL`: where `/oauth/authorize`, `/oauth/token`, `/oauth/deauthorize` are (= `apiUrl`) */
+  connectUrl: string;
   close(): Promise<void>;
 }
 
@@ -61,21 +75,35 @@ export async function bootstrapLocalStripe(options: {
       recurring: { interval: "month" },
       lookup_key: LOCAL_PRICE_LOOKUP_KEY,
     });
-    // A signing secret is shown only when an endpoint is created, so replace the old endpoint.
-    const url = `${options.publicUrl.replace(/\/+$/, "")}/webhook/platform`;
+    const publicUrl = options.publicUrl.replace(/\/+$/, "");
+    // A signing secret is shown only when an endpoint is created, so replace the old endpoints.
+    const urls = [`${publicUrl}/webhook/platform`, `${publicUrl}/webhook/stripe`];
     for (const endpoint of (await stripe.webhookEndpoints.list({ limit: 100 })).data) {
-      if (endpoint.url === url) await stripe.webhookEndpoints.del(endpoint.id);
+      if (urls.includes(endpoint.url)) await stripe.webhookEndpoints.del(endpoint.id);
     }
     const endpoint = await stripe.webhookEndpoints.create({
-      url,
+      url: urls[0],
       enabled_events: FOUNDER_SUBSCRIPTION_EVENTS,
       description: "dream-api platform subscriptions (local)",
+    });
+    const application = await server.registerApplication(LOCAL_OWN_STRIPE_KEY, {
+      name: "dream-api",
+      redirectUris: [`${publicUrl}/dashboard/stripe/callback`],
+    });
+    const connectEndpoint = await stripe.webhookEndpoints.create({
+      url: urls[1],
+      connect: true,
+      enabled_events: CONNECT_EVENTS,
+      description: "dream-api: founders' connected accounts (local)",
     });
     return {
       apiUrl: server.url,
       secretKey: LOCAL_OWN_STRIPE_KEY,
       priceId: price.id,
       webhookSecret: endpoint.secret!,
+      connectClientId: application.id,
+      connectWebhookSecret: connectEndpoint.secret!,
+      connectUrl: server.url,
       close: () => server.close(),
     };
   } catch (error) {

@@ -25,12 +25,20 @@ export const base = (account: Account, store: Store) => ({
   livemode: account.livemode,
 });
 
-/** `GET /v1/account`: the account behind the key. */
+/**
+ * `GET /v1/account`: the account behind the key (or named by `Stripe-Account`). An account made on
+ * the Connect consent page shows its name as `settings.dashboard.display_name` and
+ * `business_profile.name`.
+ */
 export function accountObject(account: Account): Obj {
   return {
     id: account.id,
     object: "account",
-    business_profile: { name: null, support_email: null, url: null },
+    business_profile: {
+      name: account.profile?.display_name ?? null,
+      support_email: null,
+      url: null,
+    },
     business_type: null,
     capabilities: { card_payments: "active", transfers: "active" },
     charges_enabled: true,
@@ -39,10 +47,15 @@ export function accountObject(account: Account): Obj {
     created: account.created,
     default_currency: "usd",
     details_submitted: true,
-    email: null,
+    email: account.profile?.email ?? null,
     metadata: {},
     payouts_enabled: true,
-    settings: { dashboard: { display_name: `Local ${account.id}`, timezone: "Etc/UTC" } },
+    settings: {
+      dashboard: {
+        display_name: account.profile?.display_name ?? `Local ${account.id}`,
+        timezone: "Etc/UTC",
+      },
+    },
     type: "standard",
   };
 }
@@ -193,7 +206,16 @@ export function updateCustomer(customer: Obj, p: FormObject): Obj {
 }
 // --- Webhook endpoints --------------------------------------------------------------------
 
-export function createWebhookEndpoint(store: Store, account: Account, p: FormObject): Obj {
+/**
+ * A webhook endpoint; `application` is the platform's client id for a Connect endpoint
+ * (`connect=true`: it receives the events of connected accounts instead of the account's own).
+ */
+export function createWebhookEndpoint(
+  store: Store,
+  account: Account,
+  p: FormObject,
+  application: string | null = null,
+): Obj {
   const url = httpUrl(p, "url", true)!;
   const events = strings(p, "enabled_events");
   if (!events || events.length === 0) throw StripeApiError.missingParam("enabled_events");
@@ -201,7 +223,7 @@ export function createWebhookEndpoint(store: Store, account: Account, p: FormObj
     id: newId("we"),
     object: "webhook_endpoint",
     api_version: str(p, "api_version") ?? null,
-    application: null,
+    application,
     ...base(account, store),
     description: str(p, "description") ?? null,
     enabled_events: events,

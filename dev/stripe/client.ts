@@ -9,9 +9,9 @@
 import type Stripe from "stripe";
 import type { StripeErrorBody } from "./errors.ts";
 import type { Fault } from "./faults.ts";
-import type { Delivery } from "./store.ts";
+import type { Application, Connection, Delivery } from "./store.ts";
 
-export type { Delivery, Fault };
+export type { Application, Connection, Delivery, Fault };
 
 export interface EventsResult {
   /** The events published, in order. */
@@ -98,6 +98,71 @@ export class LocalStripeClient {
     await this.call("POST", "/_test/faults", fault);
   }
 
+  /**
+   * Connect: registers the OAuth application of the platform whose key is `secretKey` (adding
+   * `redirectUris`); its `id` is the `ca_…` client id.
+   */
+  registerApplication(
+    secretKey: string,
+    options: { redirectUris?: string[]; name?: string } = {},
+  ): Promise<Application> {
+    return this.call("POST", "/_test/connect/applications", {
+      redirect_uris: options.redirectUris,
+      name: options.name,
+    }, secretKey);
+  }
+
+  /** Creates a Standard account (no key of its own) that the consent page then offers. */
+  createAccount(
+    options: { displayName: string; email?: string; livemode?: boolean },
+  ): Promise<Stripe.Account> {
+    return this.call("POST", "/_test/accounts", {
+      display_name: options.displayName,
+      email: options.email,
+      livemode: options.livemode,
+    });
+  }
+
+  /**
+   * Approves an `/oauth/authorize` URL as a user clicking "Connect" on the consent page would,
+   * with an existing `account` or a new one named `newAccountName`; resolves to the URL Stripe
+   * sends the browser back to (`code`, `scope`, `state`).
+   */
+  async approveConnect(
+    authorizeUrl: string,
+    choice: { account: string } | { newAccountName: string; email?: string },
+  ): Promise<URL> {
+    return await this.consent(authorizeUrl, {
+      decision: "allow",
+      ...("account" in choice
+        ? { account: choice.account }
+        : { account: "new", name: choice.newAccountName, email: choice.email ?? "" }),
+    });
+  }
+
+  /** Clicks "Deny" on the consent page: resolves to the redirect with `error=access_denied`. */
+  async denyConnect(authorizeUrl: string): Promise<URL> {
+    return await this.consent(authorizeUrl, { decision: "deny" });
+  }
+
+  /** The connection of `accountId` to a platform, or null. */
+  async connection(accountId: string): Promise<Connection | null> {
+    try {
+      return await this.call<Connection>("GET", `/_test/connect/connections/${accountId}`);
+    } catch (error) {
+      if (error instanceof LocalStripeError && error.status === 404) return null;
+      throw error;
+    }
+  }
+
+  /**
+   * The account's owner revokes the platform in their dashboard: `account.application.deauthorized`
+   * reaches the platform's Connect endpoints.
+   */
+  revokeConnection(accountId: string): Promise<EventsResult> {
+    return this.call("POST", `/_test/connect/connections/${accountId}/revoke`);
+  }
+
   /** Removes every injected fault. */
   async clearFaults(): Promise<void> {
     await this.call("DELETE", "/_test/faults");
@@ -109,6 +174,33 @@ export class LocalStripeClient {
   ): Promise<Delivery[]> {
     const query = new URLSearchParams(filter as Record<string, string>);
     return (await this.call<{ data: Delivery[] }>("GET", `/_test/deliveries?${query}`)).data;
+  }
+
+  private async consent(authorizeUrl: string, fields: Record<string, string>): Promise<URL> {
+    const url = new URL(authorizeUrl);
+    const form = new URLSearchParams(url.searchParams);
+    for (const [name, value] of Object.entries(fields)) form.set(name, value);
+    const response = await fetch(new URL("/oauth/authorize", url), {
+      method: "POST",
+      body: form,
+      redirect: "manual",
+    });
+    const text = await response.text();
+    const location = response.headers.get("location");
+    if (response.status !== 302 || !location) {
+      const alert = /role="alert">([^<]*)</.exec(text)?.[1]
+        ?.replace(/&#(\d+);/g, (_, code) => String.fromCharCode(Number(code)));
+      const message = alert ??
+        (() => {
+          try {
+            return JSON.parse(text).error.message as string;
+          } catch {
+            return text.slice(0, 200);
+          }
+        })();
+      throw new LocalStripeError(response.status, { type: "invalid_request_error", message });
+    }
+    return new URL(location);
   }
 
   private async call<T>(method: string, path: string, body?: object, key?: string): Promise<T> {

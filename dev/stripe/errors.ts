@@ -23,10 +23,42 @@ export class StripeApiError extends Error {
 
   /** 401 for a key that is not a Stripe key or that Stripe does not know; the key is masked. */
   static invalidKey(key: string): StripeApiError {
-    const masked = key.length > 12 ? `${key.slice(0, 8)}****${key.slice(-4)}` : "****";
     return new StripeApiError(401, {
       type: "invalid_request_error",
-      message: `Invalid API Key provided: ${masked}`,
+      message: `Invalid API Key provided: ${mask(key)}`,
+    });
+  }
+
+  /** 401 for an OAuth access token whose connection was revoked. */
+  static revokedToken(key: string, account: string): StripeApiError {
+    return new StripeApiError(401, {
+      type: "invalid_request_error",
+      message: `The provided key '${mask(key)}' does not have access to account '${account}' ` +
+        `(or that account does not exist). Application access may have been revoked.`,
+    });
+  }
+
+  /**
+   * 403 for `Stripe-Account` naming an account the key's platform is not connected to (never was,
+   * or was deauthorized): `code: account_invalid`, which stripe-node raises as StripePermissionError.
+   */
+  static noAccess(key: string, account: string): StripeApiError {
+    return new StripeApiError(403, {
+      type: "invalid_request_error",
+      code: "account_invalid",
+      message: `The provided key '${mask(key)}' does not have access to account '${account}' ` +
+        `(or that account does not exist). Application access may have been revoked.`,
+      doc_url: "https://stripe.com/docs/error-codes/account-invalid",
+    });
+  }
+
+  /** 403 for `Stripe-Account` used by an account that is no Connect platform. */
+  static notPlatform(): StripeApiError {
+    return new StripeApiError(403, {
+      type: "invalid_request_error",
+      message: "Only Stripe Connect platforms can work with other accounts. If you specified a " +
+        "client_id parameter, make sure it's correct. If you need to setup a Stripe Connect " +
+        "platform, you can do so at https://dashboard.stripe.com/account/applications/settings.",
     });
   }
 
@@ -74,4 +106,9 @@ export class StripeApiError extends Error {
       message: `Unrecognized request URL (${method}: ${path}). Please see https://stripe.com/docs.`,
     });
   }
+}
+
+/** A key as Stripe shows it in errors: its prefix and last four characters. */
+export function mask(key: string): string {
+  return key.length > 12 ? `${key.slice(0, 8)}****${key.slice(-4)}` : "****";
 }

@@ -1,5 +1,5 @@
 /**
- * Injected failures of the `/v1` API, for tests of how dream-api copes when Stripe is having a bad
+ * Injected failures of the `/v1` API and of Connect's `/oauth` endpoints, for tests of how dream-api copes when Stripe is having a bad
  * day: every request matching a fault answers its status with a Stripe-shaped error body until the
  * faults are cleared. The bodies are what Stripe sends, so the SDK raises the same classes:
  * 429 → StripeRateLimitError, 403 → StripePermissionError (a restricted key), 404 with
@@ -10,48 +10,75 @@ import type { MiddlewareHandler } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { StripeErrorBody } from "./errors.ts";
 
-/** One injected failure: requests whose `/v1` path starts with `path` (and `method`, if given). */
+/** One injected failure: requests whose path starts with `path` (and `method`, if given). */
 export interface Fault {
-  /** A `/v1/…` path prefix, e.g. `/v1/subscriptions/`. */
+  /** A `/v1/…` or `/oauth/…` path prefix, e.g. `/v1/subscriptions/` or `/oauth/token`. */
   path: string;
   method?: string;
-  status: number;
+  /** The status to answer (required unless `down`). */
+  status?: number;
   /** Overrides the body Stripe would send for `status`. */
   error?: Partial<StripeErrorBody>;
+  /** Replaces the whole JSON body, e.g. `{ error: "invalid_grant", error_description: "…" }`. */
+  body?: Record<string, unknown>;
+  /**
+   * Stripe unreachable: the connection breaks before an answer arrives (the SDK raises
+   * StripeConnectionError). Deno logs the broken response body; that line is expected.
+   */
+  down?: boolean;
 }
 
-/** The error body Stripe answers with for `status`. */
-export function faultBody(fault: Fault): StripeErrorBody {
-  const base: StripeErrorBody = fault.status === 429
+/** The error body Stripe answers with for `status`: OAuth's shape for 4xx on `/oauth`. */
+export function faultBody(fault: Fault): StripeErrorBody | Record<string, unknown> {
+  if (fault.body) return fault.body;
+  if (fault.path.startsWith("/oauth") && status(fault) < 500) {
+    return { error: "invalid_request", error_description: `Injected failure ${status(fault)}.` };
+  }
+  return { error: v1Body(fault) };
+}
+
+function status(fault: Fault): number {
+  return fault.status ?? 503;
+}
+
+function v1Body(fault: Fault): StripeErrorBody {
+  const code = status(fault);
+  const base: StripeErrorBody = code === 429
     ? {
       type: "invalid_request_error",
       code: "rate_limit",
       message: "Too many requests hit the API too quickly.",
     }
-    : fault.status === 403
+    : code === 403
     ? {
       type: "invalid_request_error",
       message: "The provided key does not have the required permissions for this endpoint.",
     }
-    : fault.status === 404
+    : code === 404
     ? {
       type: "invalid_request_error",
       code: "resource_missing",
       message: "No such object.",
     }
-    : fault.status >= 500
+    : code >= 500
     ? { type: "api_error", message: "An unknown error occurred." }
-    : { type: "invalid_request_error", message: `Injected failure ${fault.status}.` };
+    : { type: "invalid_request_error", message: `Injected failure ${code}.` };
   return { ...base, ...fault.error } as StripeErrorBody;
 }
 
-/** Answers matching `/v1` requests with their fault (the first that matches). */
+/** Answers matching requests with their fault (the first that matches). */
 export function injectFaults(faults: Fault[]): MiddlewareHandler {
   return async function injectFaults(c, next) {
     const fault = faults.find((f) =>
       c.req.path.startsWith(f.path) && (!f.method || f.method.toUpperCase() === c.req.method)
     );
     if (!fault) return await next();
-    return c.json({ error: faultBody(fault) }, fault.status as ContentfulStatusCode);
+    if (fault.down) {
+      const broken = new ReadableStream({
+        pull: (controller) => controller.error(new Error("local Stripe: injected outage")),
+      });
+      return new Response(broken, { headers: { "Content-Type": "application/json" } });
+    }
+    return c.json(faultBody(fault), status(fault) as ContentfulStatusCode);
   };
 }

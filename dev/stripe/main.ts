@@ -34,6 +34,9 @@ if (values.bootstrap) {
   console.log(`STRIPE_SECRET_KEY=${local.secretKey}`);
   console.log(`STRIPE_PRICE_ID=${local.priceId}`);
   console.log(`STRIPE_WEBHOOK_SECRET=${local.webhookSecret}`);
+  console.log(`STRIPE_CONNECT_URL=${local.connectUrl}`);
+  console.log(`STRIPE_CONNECT_CLIENT_ID=${local.connectClientId}`);
+  console.log(`STRIPE_CONNECT_WEBHOOK_SECRET=${local.connectWebhookSecret}`);
 } else {
   const server = await startLocalStripe({ port, statePath: values.state });
   close = () => server.close();

@@ -203,11 +203,12 @@ function notFound(text: string): string {
 }
 
 /** Escapes text for HTML content and attribute values. */
-function h(text: string): string {
+export function h(text: string): string {
   return text.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
 }
 
-function layout(title: string, body: string): string {
+/** A hosted page: the local Stripe's look, a test-mode badge, `body` in a card. */
+export function layout(title: string, body: string, extraStyle = ""): string {
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -239,6 +240,7 @@ function layout(title: string, body: string): string {
     border-radius: 4px; padding: .1rem .4rem; }
   .notice { background: #eef4ff; border-radius: 6px; padding: .6rem .75rem; }
   .hint { color: #697386; font-size: .8rem; }
+${extraStyle}
 </style>
 </head>
 <body><main><span class="mode">Local Stripe · test mode</span>

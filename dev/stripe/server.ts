@@ -1,6 +1,7 @@
 /**
  * A local Stripe-compatible server for development and tests: the `/v1` API the real `stripe` SDK
- * talks to, hosted Checkout and portal pages, signed webhook deliveries, and `/_test` controls.
+ * talks to, Connect's OAuth endpoints and consent page, hosted Checkout and portal pages, signed
+ * webhook deliveries, and `/_test` controls.
  * @example
  * await using stripeServer = await startLocalStripe();
  * const stripe = createStripeFactory({ apiUrl: stripeServer.url })("sk_test_founder_a");
@@ -10,6 +11,8 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { apiRoutes, type Ctx } from "./api.ts";
 import { Billing } from "./billing.ts";
 import { LocalStripeClient } from "./client.ts";
+import { Connect } from "./connect.ts";
+import { oauthRoutes } from "./oauth.ts";
 import { injectFaults } from "./faults.ts";
 import { StripeApiError } from "./errors.ts";
 import { pageRoutes } from "./pages.ts";
@@ -73,7 +76,9 @@ export function localStripeApp(ctx: Ctx): Hono {
     if (c.req.method !== "GET") await ctx.store.save();
   });
   app.use("/v1/*", injectFaults(ctx.faults));
+  app.use("/oauth/*", injectFaults(ctx.faults));
   app.route("/v1", apiRoutes(ctx));
+  app.route("/", oauthRoutes(ctx));
   app.route("/_test", testRoutes(ctx));
   app.route("/", pageRoutes(ctx));
   app.get("/", (c) => c.text("Local Stripe-compatible server (dream-api dev/stripe).\n"));
@@ -93,6 +98,7 @@ export async function startLocalStripe(
     store,
     webhooks,
     billing: new Billing(store, webhooks),
+    connect: new Connect(store, webhooks),
     baseUrl: "",
     faults: [],
   };

@@ -24,6 +24,55 @@ export interface Account {
   idempotency: Record<string, SavedResponse>;
   /** What a Checkout Session holds but does not show: its line items and subscription metadata. */
   checkout: Record<string, CheckoutExtras>;
+  /** Set for accounts made on the Connect consent page (key accounts have none). */
+  profile?: AccountProfile;
+}
+
+/** What the account's owner typed when creating it: shown as `settings.dashboard.display_name`. */
+export interface AccountProfile {
+  display_name: string;
+  email: string | null;
+}
+
+/** A Connect platform's OAuth application (Stripe: Settings → Connect → OAuth). */
+export interface Application {
+  /** `ca_…` */
+  id: string;
+  /** The platform's own account. */
+  account: string;
+  livemode: boolean;
+  /** Shown on the consent page. */
+  name: string;
+  /** Where `/oauth/authorize` may send the user back; the first is the default. */
+  redirect_uris: string[];
+}
+
+/** An account connected to an application through OAuth (one per account: Stripe's 2021 rule). */
+export interface Connection {
+  account: string;
+  application: string;
+  platform: string;
+  scope: "read_write" | "read_only";
+  livemode: boolean;
+  created: number;
+  /** The code that made it: using that code again revokes the connection (OAuth 2, RFC 6749 §4.1.2). */
+  code: string;
+  access_token: string;
+  refresh_token: string;
+  publishable_key: string;
+}
+
+/** An authorization code from the consent page: single-use, short-lived. */
+export interface AuthCode {
+  code: string;
+  application: string;
+  account: string;
+  scope: "read_write" | "read_only";
+  livemode: boolean;
+  redirect_uri: string;
+  /** Unix seconds after which the code is refused. */
+  expires: number;
+  used: boolean;
 }
 
 export interface SavedResponse {
@@ -81,6 +130,12 @@ export function newId(prefix: string, length = 24): string {
 export class Store {
   accounts: Record<string, Account> = {};
   deliveries: Delivery[] = [];
+  /** Connect: applications by client id, connections by connected account, codes by code. */
+  applications: Record<string, Application> = {};
+  connections: Record<string, Connection> = {};
+  codes: Record<string, AuthCode> = {};
+  /** OAuth access tokens (usable as secret keys) → their account, and whether still valid. */
+  tokens: Record<string, { account: string; active: boolean }> = {};
   private saving: Promise<void> = Promise.resolve();
 
   constructor(readonly now: () => Date = () => new Date(), readonly path?: string) {}
@@ -93,6 +148,10 @@ export class Store {
         const saved = JSON.parse(await Deno.readTextFile(options.path));
         store.accounts = saved.accounts ?? {};
         store.deliveries = saved.deliveries ?? [];
+        store.applications = saved.applications ?? {};
+        store.connections = saved.connections ?? {};
+        store.codes = saved.codes ?? {};
+        store.tokens = saved.tokens ?? {};
       } catch (error) {
         if (!(error instanceof Deno.errors.NotFound)) throw error;
       }
@@ -110,7 +169,14 @@ export class Store {
     const write = async () => {
       await Deno.writeTextFile(
         `${path}.tmp`,
-        JSON.stringify({ accounts: this.accounts, deliveries: this.deliveries }),
+        JSON.stringify({
+          accounts: this.accounts,
+          deliveries: this.deliveries,
+          applications: this.applications,
+          connections: this.connections,
+          codes: this.codes,
+          tokens: this.tokens,
+        }),
       );
       await Deno.rename(`${path}.tmp`, path);
     };
@@ -123,20 +189,34 @@ export class Store {
     return Math.floor(this.now().getTime() / 1000);
   }
 
-  /** The account of `secretKey`, created on first use; throws Stripe's 401 for a bad key. */
+  /**
+   * The account of `secretKey`, created on first use; throws Stripe's 401 for a bad key. An OAuth
+   * access token is its connected account's key until the connection is revoked.
+   */
   accountForKey(secretKey: string): Account {
     const problem = keyProblem(secretKey);
     if (problem) throw problem;
+    if (secretKey in this.tokens) {
+      const { account, active } = this.tokens[secretKey];
+      if (!active) throw StripeApiError.revokedToken(secretKey, account);
+      return this.accounts[account];
+    }
     const id = accountIdFor(secretKey);
-    this.accounts[id] ??= {
+    this.accounts[id] ??= this.newAccount(id, secretKey.includes("_live_"));
+    return this.accounts[id];
+  }
+
+  /** A fresh empty account (the caller stores it). */
+  newAccount(id: string, livemode: boolean, profile?: AccountProfile): Account {
+    return {
       id,
-      livemode: secretKey.includes("_live_"),
+      livemode,
       created: this.unix(),
       objects: {},
       idempotency: {},
       checkout: {},
+      ...(profile && { profile }),
     };
-    return this.accounts[id];
   }
 
   /** The account holding object `id` and the object, or undefined (ids are unique across accounts). */

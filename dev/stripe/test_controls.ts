@@ -7,7 +7,8 @@ import type { Ctx } from "./api.ts";
 import { StripeApiError } from "./errors.ts";
 import type { Fault } from "./faults.ts";
 import type { Subscription } from "./subscriptions.ts";
-import { type Account, type Obj } from "./store.ts";
+import { type Account, newId, type Obj } from "./store.ts";
+import { accountObject } from "./catalog.ts";
 
 export function testRoutes(ctx: Ctx): Hono {
   const { store, billing } = ctx;
@@ -80,27 +81,87 @@ export function testRoutes(ctx: Ctx): Hono {
   });
 
   /**
-   * Makes every `/v1` request whose path starts with `path` (and of `method`, if given) fail with
-   * `status` and Stripe's error body for it, until `DELETE /_test/faults`. Body:
-   * `{ path, status, method?, error? }`.
+   * Makes every `/v1` or `/oauth` request whose path starts with `path` (and of `method`, if
+   * given) fail with `status` and Stripe's error body for it (or `body`), or break the connection
+   * (`down: true`), until `DELETE /_test/faults`. Body: `{ path, status, method?, error?, body?, down? }`.
    */
   routes.post("/faults", async (c) => {
     const input = await body(c.req.raw);
-    if (typeof input.path !== "string" || !input.path.startsWith("/v1/")) {
+    if (
+      typeof input.path !== "string" ||
+      !(input.path.startsWith("/v1/") || input.path.startsWith("/oauth/"))
+    ) {
       throw StripeApiError.missingParam("path");
     }
-    if (typeof input.status !== "number" || input.status < 400 || input.status > 599) {
+    const down = input.down === true;
+    if (
+      !down && (typeof input.status !== "number" || input.status < 400 || input.status > 599)
+    ) {
       throw StripeApiError.missingParam("status");
     }
     const fault: Fault = {
       path: input.path,
-      status: input.status,
+      ...(!down && { status: input.status as number }),
+      ...(down && { down }),
       ...(typeof input.method === "string" && { method: input.method }),
       ...(typeof input.error === "object" && input.error !== null &&
         { error: input.error as Fault["error"] }),
+      ...(typeof input.body === "object" && input.body !== null &&
+        { body: input.body as Fault["body"] }),
     };
     ctx.faults.push(fault);
     return c.json({ faults: ctx.faults });
+  });
+
+  /**
+   * Connect: registers (or adds to) the OAuth application of the platform whose key is in
+   * `Authorization: Bearer` (Stripe: Settings → Connect → OAuth). Body: `{ redirect_uris?, name? }`.
+   */
+  routes.post("/connect/applications", async (c) => {
+    const input = await body(c.req.raw);
+    const platform = accountOf(undefined, c.req.header("authorization"));
+    const redirectUris = Array.isArray(input.redirect_uris) ? input.redirect_uris.map(String) : [];
+    for (const uri of redirectUris) {
+      if (!URL.canParse(uri)) throw StripeApiError.invalid(`Invalid URL: ${uri}`, "redirect_uris");
+    }
+    return c.json(ctx.connect.register(platform, {
+      redirectUris,
+      name: typeof input.name === "string" ? input.name : undefined,
+    }));
+  });
+
+  /** The connection of an account (`acct_…`), or 404 when it is connected to no platform. */
+  routes.get("/connect/connections/:account", (c) => {
+    const connection = ctx.connect.connectionOf(c.req.param("account"));
+    if (!connection) throw StripeApiError.noSuch("connection", c.req.param("account"));
+    return c.json(connection);
+  });
+
+  /**
+   * The account's owner revokes the platform in their own dashboard: the connection ends and
+   * `account.application.deauthorized` is delivered, as with `POST /oauth/deauthorize`.
+   */
+  routes.post("/connect/connections/:account/revoke", async (c) => {
+    const connection = ctx.connect.connectionOf(c.req.param("account"));
+    if (!connection) throw StripeApiError.noSuch("connection", c.req.param("account"));
+    return c.json(await ctx.connect.revoke(connection));
+  });
+
+  /**
+   * Creates a Standard account as its owner would (no key of its own; reach it through Connect).
+   * Body: `{ display_name, email?, livemode? }`.
+   */
+  routes.post("/accounts", async (c) => {
+    const input = await body(c.req.raw);
+    if (typeof input.display_name !== "string" || !input.display_name.trim()) {
+      throw StripeApiError.missingParam("display_name");
+    }
+    const id = `acct_1${newId("x", 15).slice(2)}`;
+    store.accounts[id] = store.newAccount(id, input.livemode === true, {
+      display_name: input.display_name.trim(),
+      email: typeof input.email === "string" ? input.email : null,
+    });
+    return c.json(accountObject(store.accounts[id]));
   });
 
   /** Clears every injected fault. */

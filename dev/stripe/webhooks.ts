@@ -1,6 +1,8 @@
 /**
  * Events and their delivery: each event is stored in its account, then POSTed to every enabled
- * webhook endpoint of THAT account subscribed to its type (or to `*`), signed as Stripe signs:
+ * webhook endpoint of THAT account subscribed to its type (or to `*`), and, for a connected
+ * account, to the Connect endpoints (`connect=true`) of the platform it is connected to, with
+ * `"account": "acct_…"` in the payload (https://docs.stripe.com/connect/webhooks). Signed as Stripe signs:
  * `Stripe-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`
  * (https://docs.stripe.com/webhooks#verify-manually). Every attempt is recorded; a failing
  * endpoint does not stop the others.
@@ -63,19 +65,24 @@ export class Webhooks {
         ...(spec.previousAttributes && { previous_attributes: spec.previousAttributes }),
       },
       livemode: account.livemode,
-      pending_webhooks: this.endpointsFor(account, spec.type).length,
+      pending_webhooks: 0,
       request: { id: null, idempotency_key: null },
       type: spec.type,
     };
+    event.pending_webhooks = this.endpointsFor(account, event).length;
     account.objects[event.id] = event;
     return event;
   }
 
   /** POSTs `event` to each endpoint of `account` that wants it (again, when called again). */
   async deliver(account: Account, event: Obj): Promise<Delivery[]> {
-    const payload = JSON.stringify(event, null, 2);
+    const own = JSON.stringify(event, null, 2);
+    // Connect endpoints see which account the event comes from, right after `object` as Stripe puts it.
+    const { id, object, ...rest } = event;
+    const connected = JSON.stringify({ id, object, account: account.id, ...rest }, null, 2);
     const deliveries: Delivery[] = [];
-    for (const endpoint of this.endpointsFor(account, String(event.type))) {
+    for (const endpoint of this.endpointsFor(account, event)) {
+      const payload = endpoint.application ? connected : own;
       const timestamp = this.store.unix();
       const delivery: Delivery = {
         id: newId("whdel"),
@@ -113,11 +120,31 @@ export class Webhooks {
     return deliveries;
   }
 
-  private endpointsFor(account: Account, type: string): Obj[] {
-    return Object.values(account.objects).filter((o) =>
+  /**
+   * The account's own endpoints (not `connect`), then the Connect endpoints of the application
+   * connected to it; `account.application.deauthorized` also reaches the application it names,
+   * which is no longer connected by then.
+   */
+  private endpointsFor(account: Account, event: Obj): Obj[] {
+    const type = String(event.type);
+    const wants = (o: Obj) =>
       o.object === "webhook_endpoint" && o.status === "enabled" &&
       ((o.enabled_events as string[]).includes("*") ||
-        (o.enabled_events as string[]).includes(type))
-    );
+        (o.enabled_events as string[]).includes(type));
+    const endpoints = Object.values(account.objects).filter((o) => wants(o) && !o.application);
+    const apps = new Set<string>();
+    const connection = this.store.connections[account.id];
+    if (connection) apps.add(connection.application);
+    if (type === "account.application.deauthorized") {
+      apps.add(String((event.data as { object: { id: string } }).object.id));
+    }
+    for (const id of apps) {
+      const platform = this.store.accounts[this.store.applications[id]?.account ?? ""];
+      if (!platform) continue;
+      endpoints.push(
+        ...Object.values(platform.objects).filter((o) => wants(o) && o.application === id),
+      );
+    }
+    return endpoints;
   }
 }
