@@ -240,6 +240,7 @@ async function callOAuth(
 ): Promise<{ ok: true; status: number; body: unknown } | { ok: false; message: string }> {
   const url = `${deps.config.stripe.connect.url}/oauth/${path}`;
   let res: Response;
+  let text: string;
   try {
     res = await fetch(url, {
       method: "POST",
@@ -250,11 +251,12 @@ async function callOAuth(
       body: new URLSearchParams(form),
       signal: AbortSignal.timeout(OAUTH_TIMEOUT_MS),
     });
+    // Inside the try: a connection that breaks mid-answer fails here, not at `fetch`.
+    text = await res.text();
   } catch (error) {
     deps.log.log("warn", "Stripe's OAuth endpoint did not answer", { path, error: String(error) });
     return { ok: false, message: "Stripe could not be reached; please try again in a moment." };
   }
-  const text = await res.text();
   if (res.status >= 500 || res.status === 429) {
     deps.log.log("warn", "Stripe's OAuth endpoint failed", { path, status: res.status });
     return { ok: false, message: `Stripe answered ${res.status}; please try again in a moment.` };
