@@ -171,7 +171,7 @@ export default function StripeConnect(props: StripeConnectProps) {
           <form class="stack-sm" onSubmit={connect} autocomplete="off">
             <label class="field">
               <span class="field-label">
-                {props.connectAvailable ? "Or paste a restricted key" : "Stripe restricted key"}
+                {props.connectAvailable ? "Or paste a Stripe secret key" : "Stripe secret key"}
               </span>
               <input
                 class="input mono"
@@ -206,7 +206,11 @@ export default function StripeConnect(props: StripeConnectProps) {
                 class={`btn ${props.connectAvailable ? "btn-secondary" : "btn-primary"}`}
                 disabled={!secretKey.value || !!keyProblem || busy.value !== null}
               >
-                {busy.value === "connect" ? "Checking with Stripe…" : "Connect with this key"}
+                {busy.value === "connect"
+                  ? "Checking with Stripe…"
+                  : props.connectAvailable
+                  ? "Connect Stripe with this key"
+                  : "Connect Stripe"}
               </button>
               {current && (
                 <button type="button" class="btn btn-ghost" onClick={() => (editing.value = false)}>
