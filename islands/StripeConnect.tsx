@@ -160,8 +160,8 @@ export default function StripeConnect(props: StripeConnectProps) {
         <div class="stack-sm">
           <div class="row">{connectLink("Connect with Stripe", true)}</div>
           <p class="muted small">
-            Recommended: you approve dream-api on Stripe's own page and we never hold a key of
-            yours. Or paste a restricted key below.
+            Recommended: you approve dream-api on Stripe's own page, and no key of yours is ever
+            stored here.
           </p>
         </div>
       )}
@@ -189,8 +189,7 @@ export default function StripeConnect(props: StripeConnectProps) {
                 : (
                   <span class="field-hint" data-testid="key-permissions">
                     We check it with Stripe, store it encrypted, and show only its last 4 characters
-                    afterwards. Create a restricted key (<code>rk_…</code>) in Stripe with exactly:
-                    {" "}
+                    afterwards. Best is a restricted key (<code>rk_…</code>) with exactly:{" "}
                     {RESTRICTED_KEY_PERMISSIONS.map(([name, level], i) => (
                       <>
                         {i > 0 && ", "}

@@ -74,7 +74,7 @@ export function SettingsPage(
 ) {
   const platform = view.platform;
   const stripe = platform?.stripe;
-  const viaConnect = stripe?.connected && stripe.mode === "connect";
+  const viaConnect = !!stripe?.connected && stripe.mode === "connect";
   const paidTiers = platform?.tiers.filter((t) => t.price > 0) ?? [];
   return (
     <Shell title="Settings" dashboard={{ active: "settings", user: view.user }}>
@@ -109,11 +109,9 @@ export function SettingsPage(
                 <p class="muted">
                   Your end-users pay you through your own Stripe account. Connecting it lets
                   dream-api create products and prices for your paid tiers and receive subscription
-                  events {viaConnect ? "through Stripe Connect" : (
-                    <>
-                      at <code>{webhookUrl}</code>
-                    </>
-                  )}.
+                  events{connectAvailable || viaConnect
+                    ? ": through Stripe Connect, or, with a pasted key, "
+                    : " "}at <code>{webhookUrl}</code>.
                 </p>
                 {connectReturn && stripe?.connected && (
                   <Notice tone={connectReturn === "connected" ? "ok" : "warn"}>

@@ -149,6 +149,8 @@ Deno.test({
             await page.getByText(/Paid tiers with a Stripe price/).textContent() ?? "",
             /1 of 1/,
           );
+          // Back at `#stripe`: the full-page screenshot wants the top (the header is sticky).
+          await page.evaluate(() => scrollTo(0, 0));
           await snap(page, "connect-03-connected");
         },
       );
