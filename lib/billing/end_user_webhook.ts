@@ -5,8 +5,12 @@
  *    `/webhook/stripe?platform=<platformId>`, so the secret to verify with comes from the URL. The
  *    raw body is verified with THAT platform's webhook secret (±300 s) and only then parsed; an
  *    unknown platform or a bad signature is 400 and nothing is parsed.
- * 2. Endpoints created before the URL named its platform (sync re-points them on its next run) are
- *    served by a bounded fallback: after the header passed its checks, the body is parsed to find
+ * 2. Without `?platform=`, a delivery is first checked against the Connect endpoint's secret
+ *    (`STRIPE_CONNECT_WEBHOOK_SECRET`: one HMAC, nothing parsed before it passes): a connected
+ *    account's event names its account in `account`, and the `platformByStripeAccount` index its
+ *    platform (an account nobody connected is acknowledged and ignored).
+ *    Only when that check fails, endpoints created before the URL named its platform (sync
+ *    re-points them on its next run) are served by a bounded fallback: after the header passed its checks, the body is parsed to find
  *    candidate platforms (our `metadata.platformId`, the customer → platform index, the Connect
  *    `account`), whose secrets are tried. See `legacyLookups` for the bound.
  * 3. From here on, everything is scoped to the verified platform: objects are re-fetched from its
@@ -102,7 +106,9 @@ export class InFlightLimit {
  * garbage and replays); then at most `limit` fallback lookups (parse, candidate platforms, HMAC)
  * run at once in this process; more answer 503 `unavailable` with Retry-After at once, without
  * reading their bodies, which Stripe retries. The slot covers reading the body too, so this path
- * holds at most 2 × 512 KiB of bodies and their parses whatever the flood. Two is plenty: only
+ * holds at most 2 × 512 KiB of bodies and their parses whatever the flood (where Connect is
+ * configured, the body was already read for the Connect HMAC, within the per-process body budget,
+ * and only its parse is behind the slot). Two is plenty: only
  * endpoints that no sync has re-pointed yet use this path, and a lookup takes milliseconds. The
  * price: a client trickling its body holds a slot until the server's body timeout, so a stranger
  * can make old-style deliveries wait (Stripe retries them, and a sync ends the need for the path),
