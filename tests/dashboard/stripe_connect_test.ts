@@ -526,3 +526,40 @@ Deno.test("the Connect button shows only where Connect is configured", async () 
     assert.match(await start.text(), /not configured on this server/);
   }
 });
+
+Deno.test("a connected account's subscription events reach dream-api through the Connect endpoint: the plan rises, a redelivery is a duplicate, the portal opens in that account", async () => {
+  await using f = await world();
+  const a = await founder(f);
+  assert.equal((await a.connect({ newAccountName: "Acme" })).status, 303);
+  const accountId = await accountOf(f, a.platformId);
+  const started = await checkout(f, a.apiKey, "reader_1");
+  assert.equal(started.status, 200, started.text);
+  const paid = await f.local.payCheckout(started.body.sessionId);
+  const connectDeliveries = paid.deliveries.filter((d) =>
+    d.url === "http://localhost:8000/webhook/stripe"
+  );
+  assert.ok(connectDeliveries.length >= 2, JSON.stringify(paid.deliveries));
+  for (const d of connectDeliveries) {
+    assert.equal(d.status, 200, `${d.type}: ${d.response}`);
+    assert.equal(d.account, accountId);
+  }
+  assert.ok(connectDeliveries.some((d) => /"outcome":"applied"/.test(d.response)));
+
+  const usage = await json(
+    await f.t.app.request("/api/usage", { headers: tenantHeaders(a.apiKey, "reader_1") }),
+  );
+  assert.equal(usage.body.plan, "pro", usage.text);
+  assert.equal(usage.body.planSource, "subscription", usage.text);
+
+  const again = await f.local.redeliverEvent(connectDeliveries[0].event);
+  assert.match(again[0].response, /"outcome":"duplicate"/);
+
+  const portal = await json(
+    await f.t.app.request("/api/customer-portal", {
+      method: "POST",
+      headers: { ...tenantHeaders(a.apiKey, "reader_1"), "content-type": "application/json" },
+      body: JSON.stringify({ returnUrl: "https://app.example.com/account" }),
+    }),
+  );
+  assert.equal(portal.status, 200, portal.text);
+});
