@@ -10,9 +10,9 @@
  *    account's event names its account in `account`, and the `platformByStripeAccount` index its
  *    platform (an account nobody connected is acknowledged and ignored).
  *    Only when that check fails, endpoints created before the URL named its platform (sync
- *    re-points them on its next run) are served by a bounded fallback: after the header passed its checks, the body is parsed to find
- *    candidate platforms (our `metadata.platformId`, the customer → platform index, the Connect
- *    `account`), whose secrets are tried. See `legacyLookups` for the bound.
+ *    re-points them on its next run) are served by a bounded fallback: after the header passed
+ *    its checks, the body is parsed to find candidate platforms (our `metadata.platformId`, the
+ *    customer → platform index, the `account`), whose secrets are tried. See `legacyLookups`.
  * 3. From here on, everything is scoped to the verified platform: objects are re-fetched from its
  *    founder's Stripe with its key (Stripe's advice for ordering: store what Stripe says now, not
  *    what the event said then), and only its end-users' records are written, each together with
@@ -108,8 +108,8 @@ export class InFlightLimit {
  * reading their bodies, which Stripe retries. The slot covers reading the body too, so this path
  * holds at most 2 × 512 KiB of bodies and their parses whatever the flood (where Connect is
  * configured, the body was already read for the Connect HMAC, within the per-process body budget,
- * and only its parse is behind the slot). Two is plenty: only
- * endpoints that no sync has re-pointed yet use this path, and a lookup takes milliseconds. The
+ * and only its parse is behind the slot). Two is plenty: only endpoints that no sync has
+ * re-pointed yet use this path, and a lookup takes milliseconds. The
  * price: a client trickling its body holds a slot until the server's body timeout, so a stranger
  * can make old-style deliveries wait (Stripe retries them, and a sync ends the need for the path),
  * but cannot make the process buffer or parse more.

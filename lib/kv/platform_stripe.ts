@@ -7,6 +7,7 @@
  *   the Connect endpoint, found through the `platformByStripeAccount` index written here.
  * Both keep the account and the product/price made for each tier, so a second sync reuses them.
  */
+import type { StripeConnectionView } from "../schemas/responses.ts";
 import type { Sealed, SecretBox } from "../sealed.ts";
 import { keys } from "./keys.ts";
 import { ConflictError } from "./errors.ts";
@@ -48,14 +49,7 @@ export function connectionMode(connection: Pick<StripeConnection, "mode">): "key
  * What a founder may see of a connection (`GET /dashboard/api/stripe`, the platform's `stripe`
  * field): its kind, account and name, and of a key only its last 4 characters.
  */
-export function stripeConnectionView(connection: StripeConnection | null): {
-  connected: boolean;
-  mode?: "connect" | "key";
-  accountId?: string;
-  displayName?: string;
-  livemode?: boolean;
-  keyLast4?: string;
-} {
+export function stripeConnectionView(connection: StripeConnection | null): StripeConnectionView {
   if (!connection) return { connected: false };
   const mode = connectionMode(connection);
   return {
