@@ -223,6 +223,17 @@ Deno.test({
         },
       );
 
+      await step("Connect with Stripe again, then Deny: a clear page, the way back", async () => {
+        await page.getByRole("link", { name: "Connect with Stripe" }).click();
+        await page.getByRole("heading", { name: "Connect to dream-api" }).waitFor();
+        await page.getByRole("button", { name: "Deny" }).click();
+        await page.waitForURL((url) => url.pathname === "/dashboard/stripe/callback");
+        assert.ok(await page.getByText("You declined the connection in Stripe").isVisible());
+        await snap(page, "connect-08-denied");
+        await page.getByRole("link", { name: "Use a key instead" }).click();
+        await page.waitForURL(`${base}/dashboard/settings#stripe`);
+      });
+
       assert.deepEqual(consoleErrors, [], "the browser console stays clean");
     } catch (error) {
       console.error(`server output:\n${server.output()}`);

@@ -9,6 +9,7 @@ import {
   ConnectCallbackQuery,
   type ConnectOutcome,
 } from "../../../lib/billing/stripe_connect.ts";
+import type { Founder } from "../../../lib/founders/session.ts";
 import { define, defineRoute } from "../../../lib/http/route.ts";
 import { Notice } from "../../../lib/ui/components.tsx";
 import { Shell } from "../../../lib/ui/layout.tsx";
@@ -38,13 +39,22 @@ const GET = define.handler(async (c) => {
   }
   return renderPage(
     c,
-    <ConnectProblemPage reason={outcome.reason} message={outcome.message} />,
+    <ConnectProblemPage
+      reason={outcome.reason}
+      message={outcome.message}
+      user={userOf(c.get("founder"))}
+    />,
     {
       status: STATUS[outcome.reason],
       ...(outcome.reason === "unavailable" && { headers: { "retry-after": "5" } }),
     },
   );
 });
+
+/** The founder as the dashboard's header shows them. */
+export function userOf(founder: Founder): { id: string; email?: string } {
+  return { id: founder.userId, ...(founder.email && { email: founder.email }) };
+}
 
 export const route = defineRoute({
   path: "/dashboard/stripe/callback",
@@ -67,12 +77,17 @@ const TITLES: Record<Refusal | NotStarted, string> = {
 
 /** The page of a Connect attempt that did not connect (also used by `/dashboard/stripe/connect`). */
 export function ConnectProblemPage(
-  { reason, message }: { reason: Refusal | NotStarted; message: string },
+  { reason, message, user }: {
+    reason: Refusal | NotStarted;
+    message: string;
+    /** The signed-in founder: the page keeps the dashboard's navigation. */
+    user: { id: string; email?: string };
+  },
 ) {
   const canRetry = reason !== "not_configured" && reason !== "no_platform" && reason !== "taken";
   const offerKey = reason !== "invalid_state" && reason !== "no_platform";
   return (
-    <Shell title={TITLES[reason]} width="narrow">
+    <Shell title={TITLES[reason]} width="narrow" dashboard={{ active: "settings", user }}>
       <div class="stack" data-testid="connect-problem" data-reason={reason}>
         <h1>{TITLES[reason]}</h1>
         <Notice tone={reason === "denied" ? "info" : "warn"}>

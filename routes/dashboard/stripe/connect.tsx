@@ -7,7 +7,7 @@ import { connectConfigured, startConnect } from "../../../lib/billing/stripe_con
 import { ApiError } from "../../../lib/errors.ts";
 import { define, defineRoute } from "../../../lib/http/route.ts";
 import { renderPage } from "../../../lib/ui/render.tsx";
-import { ConnectProblemPage } from "./callback.tsx";
+import { ConnectProblemPage, userOf } from "./callback.tsx";
 
 const GET = define.handler(async (c) => {
   try {
@@ -19,6 +19,7 @@ const GET = define.handler(async (c) => {
       <ConnectProblemPage
         reason={connectConfigured(c.get("deps").config) ? "no_platform" : "not_configured"}
         message={error.message}
+        user={userOf(c.get("founder"))}
       />,
       { status: 404 },
     );
