@@ -23,7 +23,7 @@ import {
 import { checkoutLineItems, createCheckoutSession, createPortalSession } from "./sessions.ts";
 import type { Subscription } from "./subscriptions.ts";
 import { type Account, newId, type Obj, type Store } from "./store.ts";
-import { API_VERSION, type Webhooks } from "./webhooks.ts";
+import { API_VERSION, connectView, type Webhooks } from "./webhooks.ts";
 import type { Fault } from "./faults.ts";
 import type { Connect } from "./connect.ts";
 
@@ -38,7 +38,16 @@ export interface Ctx {
   faults: Fault[];
 }
 
-type Env = { Variables: { account: Account; key: string; params: FormObject; body: string } };
+type Env = {
+  Variables: {
+    account: Account;
+    key: string;
+    /** The request named a connected account with `Stripe-Account`. */
+    viaConnect: boolean;
+    params: FormObject;
+    body: string;
+  };
+};
 
 /** The `/v1` routes, to mount at `/v1`. */
 export function apiRoutes(ctx: Ctx): Hono<Env> {
@@ -210,18 +219,19 @@ export function apiRoutes(ctx: Ctx): Hono<Env> {
     (c) => send(c, list(c, "invoice", filters(params(c), ["customer", "subscription", "status"]))),
   );
   api.get("/invoices/:id", (c) => send(c, get(c, "invoice")));
+  // Read through `Stripe-Account`, an event names its account, as Connect deliveries do.
+  const seen = (c: Context<Env>, event: Obj) =>
+    c.get("viaConnect") ? connectView(event, account(c).id) : event;
   api.get("/events", (c) => {
     const types = strings(params(c), "types");
-    return send(
+    const page = list(
       c,
-      list(
-        c,
-        "event",
-        (o) => filters(params(c), ["type"])(o) && (!types || types.includes(String(o.type))),
-      ),
+      "event",
+      (o) => filters(params(c), ["type"])(o) && (!types || types.includes(String(o.type))),
     );
+    return send(c, { ...page, data: page.data.map((e) => seen(c, e)) });
   });
-  api.get("/events/:id", (c) => send(c, get(c, "event")));
+  api.get("/events/:id", (c) => send(c, seen(c, get(c, "event"))));
 
   api.all("*", (c) => {
     throw StripeApiError.unknownUrl(c.req.method, c.req.path);
@@ -252,8 +262,10 @@ function authenticate(ctx: Ctx): MiddlewareHandler<Env> {
     if (!key) throw StripeApiError.noKey();
     const own = ctx.store.accountForKey(key);
     const named = c.req.header("stripe-account");
+    const viaConnect = Boolean(named && named !== own.id);
     c.set("key", key);
-    c.set("account", named && named !== own.id ? connectedAccount(ctx, key, own, named) : own);
+    c.set("viaConnect", viaConnect);
+    c.set("account", viaConnect ? connectedAccount(ctx, key, own, named!) : own);
     const body = c.req.method === "POST" ? await c.req.text() : "";
     c.set("body", body);
     c.set("params", parseForm(c.req.method === "POST" ? body : new URL(c.req.url).search.slice(1)));

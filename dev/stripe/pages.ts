@@ -120,7 +120,7 @@ export function pageRoutes(ctx: Ctx): Hono {
     }
     return layout(
       "Checkout",
-      `<p class="merchant">${h(account.id)}</p>
+      `<p class="merchant">${h(merchant(account))}</p>
       <h1>Subscribe</h1>
       <p class="total" data-testid="total">${h(total)}</p>
       <table>${
@@ -180,7 +180,7 @@ export function pageRoutes(ctx: Ctx): Hono {
     });
     return layout(
       "Billing",
-      `<p class="merchant">${h(account.id)}</p>
+      `<p class="merchant">${h(merchant(account))}</p>
       <h1>Your subscription</h1>
       <p>${h(String(customer?.email ?? customer?.id ?? ""))}</p>
       ${notice ? `<p class="notice" role="status">${h(notice)}</p>` : ""}
@@ -192,6 +192,11 @@ export function pageRoutes(ctx: Ctx): Hono {
   }
 
   return pages;
+}
+
+/** Who the customer pays: a named (connected) account's name, else its id. */
+function merchant(account: Account): string {
+  return account.profile ? `${account.profile.display_name} · ${account.id}` : account.id;
 }
 
 function message(title: string, body: string): string {

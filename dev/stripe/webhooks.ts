@@ -39,6 +39,12 @@ export async function signatureHeader(
   return `t=${timestamp},v1=${hex}`;
 }
 
+/** The event as a platform sees it through Connect: `account` right after `object`, as Stripe puts it. */
+export function connectView(event: Obj, accountId: string): Obj {
+  const { id, object, ...rest } = event;
+  return { id, object, account: accountId, ...rest };
+}
+
 export class Webhooks {
   constructor(private store: Store, private fetchFn: typeof fetch = fetch) {}
 
@@ -77,9 +83,7 @@ export class Webhooks {
   /** POSTs `event` to each endpoint of `account` that wants it (again, when called again). */
   async deliver(account: Account, event: Obj): Promise<Delivery[]> {
     const own = JSON.stringify(event, null, 2);
-    // Connect endpoints see which account the event comes from, right after `object` as Stripe puts it.
-    const { id, object, ...rest } = event;
-    const connected = JSON.stringify({ id, object, account: account.id, ...rest }, null, 2);
+    const connected = JSON.stringify(connectView(event, account.id), null, 2);
     const deliveries: Delivery[] = [];
     for (const endpoint of this.endpointsFor(account, event)) {
       const payload = endpoint.application ? connected : own;

@@ -338,6 +338,7 @@ Deno.test("Connect endpoints receive the connected accounts' events with account
     line_items: [{ price: price.id, quantity: 1 }],
     success_url: "http://app.test/ok",
   }, options);
+  assert.match(await (await fetch(session.url!)).text(), /Shop · acct_/, "Checkout names the shop");
   await server.payCheckout(session.id, { email: "buyer@example.com" });
 
   assert.deepEqual(connectHook.types(), [
@@ -353,6 +354,13 @@ Deno.test("Connect endpoints receive the connected accounts' events with account
     assert.equal(event.account, accountId, "the event names the connected account");
   }
   assert.deepEqual(platformHook.types(), [], "the platform's own endpoint sees none of them");
+  const [latest] = (await stripe.events.list({ limit: 1 }, options)).data;
+  assert.equal(latest.type, "checkout.session.completed");
+  assert.equal(
+    latest.account,
+    accountId,
+    "read through Stripe-Account, an event names its account",
+  );
   assert.deepEqual(otherConnectHook.types(), [], "another platform's Connect endpoint neither");
 
   await stripe.products.create({ name: "Platform's own" });
@@ -455,4 +463,25 @@ Deno.test("faults make /oauth/token answer 503 (StripeAPIError) or break the con
     /^acct_/,
     "the code was not spent by the failures",
   );
+});
+
+Deno.test("applications and connections survive a restart with a state file (deno task dev keeps founders connected)", async () => {
+  const dir = await Deno.makeTempDir();
+  const statePath = `${dir}/stripe-local.json`;
+  try {
+    let accountId: string;
+    {
+      await using server = await startLocalStripe({ statePath });
+      const { connect } = await platformOn(server);
+      accountId = (await connect({ newAccountName: "Kept" })).stripe_user_id!;
+    }
+    await using server = await startLocalStripe({ statePath });
+    const stripe = createStripeFactory({ apiUrl: server.url })(PLATFORM_KEY);
+    const account = await stripe.accounts.retrieveCurrent({}, { stripeAccount: accountId });
+    assert.equal(account.settings?.dashboard.display_name, "Kept");
+    const platform = await stripe.accounts.retrieveCurrent();
+    assert.equal((await server.connection(accountId))?.platform, platform.id);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
