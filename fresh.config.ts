@@ -31,6 +31,17 @@ const EnvSchema = z.object({
   STRIPE_WEBHOOK_SECRET: optional,
   STRIPE_PRICE_ID: optional,
   STRIPE_API_URL: z.url().optional(),
+  /**
+   * Stripe Connect (OAuth, Standard accounts): the platform's client id (`ca_…`), the signing
+   * secret of its Connect webhook endpoint, and where OAuth is served. Connect is offered only
+   * with both the client id and the secret (the pasted key stays the alternative).
+   */
+  STRIPE_CONNECT_CLIENT_ID: z.preprocess(
+    (v) => (typeof v === "string" && v.trim() === "" ? undefined : v),
+    z.string().trim().regex(/^ca_\w+$/, "a Connect client id, ca_…").optional(),
+  ),
+  STRIPE_CONNECT_WEBHOOK_SECRET: optional,
+  STRIPE_CONNECT_URL: z.url({ protocol: /^https?$/ }).default("https://connect.stripe.com"),
 
   /** base64 of 32 bytes: the master key that encrypts founders' Stripe secrets at rest. */
   ENCRYPTION_KEY: optional,
@@ -79,6 +90,8 @@ export interface Config {
     webhookSecret?: string;
     priceId?: string;
     apiUrl?: string;
+    /** Stripe Connect; `clientId` and `webhookSecret` are both set or both absent. */
+    connect: { clientId?: string; webhookSecret?: string; url: string };
   };
   encryptionKey?: string;
 }
@@ -124,6 +137,15 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     }
   }
 
+  if (!e.STRIPE_CONNECT_CLIENT_ID !== !e.STRIPE_CONNECT_WEBHOOK_SECRET) {
+    // One without the other connects accounts whose events never arrive (or receives events of
+    // accounts nobody can connect): refuse to start rather than half-work.
+    throw new ConfigError(
+      "Invalid environment:\n  STRIPE_CONNECT_CLIENT_ID and STRIPE_CONNECT_WEBHOOK_SECRET " +
+        "are set together (Stripe Connect) or not at all.",
+    );
+  }
+
   const kvPath = e.KV_PATH ?? (e.DENO_DEPLOYMENT_ID ? undefined : ".data/dream-api.kv");
   return {
     port: e.PORT,
@@ -147,6 +169,11 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       webhookSecret: e.STRIPE_WEBHOOK_SECRET,
       priceId: e.STRIPE_PRICE_ID,
       apiUrl: e.STRIPE_API_URL,
+      connect: {
+        clientId: e.STRIPE_CONNECT_CLIENT_ID,
+        webhookSecret: e.STRIPE_CONNECT_WEBHOOK_SECRET,
+        url: e.STRIPE_CONNECT_URL.replace(/\/+$/, ""),
+      },
     },
     encryptionKey: e.ENCRYPTION_KEY,
   };

@@ -37,6 +37,10 @@ if (config.appEnv === "development" && !config.stripe.secretKey && !config.strip
     STRIPE_SECRET_KEY: local.secretKey,
     STRIPE_PRICE_ID: local.priceId,
     STRIPE_WEBHOOK_SECRET: local.webhookSecret,
+    // Stripe Connect against the local Stripe's OAuth application and Connect endpoint.
+    STRIPE_CONNECT_CLIENT_ID: local.connectClientId,
+    STRIPE_CONNECT_WEBHOOK_SECRET: local.connectWebhookSecret,
+    STRIPE_CONNECT_URL: local.connectUrl,
   });
   log.log("info", "local Stripe listening", { url: local.apiUrl });
 }

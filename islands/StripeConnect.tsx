@@ -1,7 +1,8 @@
 /**
- * Connects the founder's own Stripe account (a secret or restricted key, checked by a real
- * Stripe call on the server and stored encrypted) and syncs the paid tiers to Stripe products,
- * prices and a webhook endpoint. The key is sent once and never shown again.
+ * The founder's Stripe connection, either way: "Connect with Stripe" (Stripe Connect: approve
+ * dream-api on Stripe's page, no key stored; shown only where the server offers Connect) or a
+ * pasted restricted key (checked by a real Stripe call on the server, stored encrypted, never
+ * shown again). Also: syncing the paid tiers, and disconnecting.
  */
 import { useSignal } from "@preact/signals";
 import type {
@@ -11,29 +12,58 @@ import type {
 } from "../lib/schemas/responses.ts";
 import { callApi } from "./_client/api.ts";
 
-/** The connection as `GET /dashboard/api/me` shows it (never more of the key than its last 4). */
+/** The connection as `GET /dashboard/api/stripe` shows it (never more of a key than its last 4). */
 export interface StripeConnectProps extends StripeConnectionView {
   /** Paid tiers, and how many of them already have a Stripe price. */
   paidTiers: number;
   syncedTiers: number;
+  /** Whether this server offers Stripe Connect (`GET /dashboard/stripe/connect`). */
+  connectAvailable: boolean;
 }
 
+/** What a restricted key needs: exactly the calls dream-api makes in the founder's account. */
+export const RESTRICTED_KEY_PERMISSIONS: ReadonlyArray<[string, "Read" | "Write"]> = [
+  ["Products", "Write"],
+  ["Prices", "Write"],
+  ["Checkout Sessions", "Write"],
+  ["Customer portal", "Write"],
+  ["Customers", "Read"],
+  ["Subscriptions", "Read"],
+  ["Webhook Endpoints", "Write"],
+];
+
 const KEY_SHAPE = /^(sk|rk)_(test|live)_\S+$/;
+const CONNECT_PATH = "/dashboard/stripe/connect";
+
+type Account = {
+  mode: "connect" | "key";
+  accountId: string;
+  displayName?: string;
+  livemode: boolean;
+  last4?: string;
+};
 
 export default function StripeConnect(props: StripeConnectProps) {
-  const account = useSignal(
+  const account = useSignal<Account | null>(
     props.connected
-      ? { accountId: props.accountId ?? "", livemode: !!props.livemode, last4: props.keyLast4 }
+      ? {
+        mode: props.mode ?? "key",
+        accountId: props.accountId ?? "",
+        displayName: props.displayName,
+        livemode: !!props.livemode,
+        last4: props.keyLast4,
+      }
       : null,
   );
   const editing = useSignal(!props.connected);
   const secretKey = useSignal("");
-  const busy = useSignal<"connect" | "sync" | null>(null);
+  const busy = useSignal<"connect" | "sync" | "disconnect" | null>(null);
   const error = useSignal<string | null>(null);
   const synced = useSignal<StripeSyncResponse | null>(null);
+  const confirming = useSignal(false);
 
   const keyProblem = secretKey.value && !KEY_SHAPE.test(secretKey.value.trim())
-    ? "Paste a key starting with sk_test_, sk_live_ or rk_…"
+    ? "Paste a key starting with rk_test_, rk_live_, sk_test_ or sk_live_"
     : null;
 
   async function connect(e: Event) {
@@ -53,7 +83,12 @@ export default function StripeConnect(props: StripeConnectProps) {
       error.value = res.problem.message;
       return;
     }
-    account.value = { accountId: res.data.accountId, livemode: res.data.livemode, last4 };
+    account.value = {
+      mode: "key",
+      accountId: res.data.accountId,
+      livemode: res.data.livemode,
+      last4,
+    };
     editing.value = false;
     synced.value = null;
     // Connecting and syncing are one step for the founder: sync at once. A failed sync is
@@ -67,39 +102,84 @@ export default function StripeConnect(props: StripeConnectProps) {
     const res = await callApi<StripeSyncResponse>("POST", "/dashboard/api/stripe/sync", {});
     busy.value = null;
     if (!res.ok) {
-      error.value = `The sync with Stripe failed: ${res.problem.message} Your key stays ` +
+      error.value = `The sync with Stripe failed: ${res.problem.message} Your account stays ` +
         "connected: retry with “Sync tiers to Stripe”.";
       return;
     }
     synced.value = res.data;
   }
 
+  async function disconnect() {
+    busy.value = "disconnect";
+    error.value = null;
+    const res = await callApi<StripeConnectionView>("POST", "/dashboard/api/stripe/disconnect", {});
+    busy.value = null;
+    confirming.value = false;
+    if (!res.ok) {
+      error.value = `Could not disconnect: ${res.problem.message}`;
+      return;
+    }
+    account.value = null;
+    synced.value = null;
+    editing.value = true;
+  }
+
+  const current = account.value;
+  const connectLink = (label: string, primary: boolean) => (
+    <a
+      class={`btn ${primary ? "btn-primary" : "btn-secondary"}`}
+      href={CONNECT_PATH}
+      data-testid="connect-with-stripe"
+    >
+      {label}
+    </a>
+  );
+
   return (
     <div class="stack">
-      {account.value && (
-        <div class="stripe-status" data-testid="stripe-status">
-          <span class="badge badge-ok">Connected</span> <code>{account.value.accountId}</code>{" "}
-          <span class={`badge ${account.value.livemode ? "badge-warn" : ""}`}>
-            {account.value.livemode ? "Live mode" : "Test mode"}
+      {current && (
+        <div class="stripe-status" data-testid="stripe-status" data-mode={current.mode}>
+          <span class="badge badge-ok">Connected</span>{" "}
+          {current.displayName && <strong data-testid="stripe-name">{current.displayName}</strong>}
+          {" "}
+          <code>{current.accountId}</code>{" "}
+          <span class={`badge ${current.livemode ? "badge-warn" : ""}`}>
+            {current.livemode ? "Live mode" : "Test mode"}
+          </span>{" "}
+          <span class="muted small">
+            {current.mode === "connect"
+              ? "via Stripe Connect: no key of yours is stored"
+              : current.last4
+              ? `key ending in …${current.last4}`
+              : "with a key"}
           </span>
-          {account.value.last4 && (
-            <span class="muted small">key ending in …{account.value.last4}</span>
-          )}
         </div>
       )}
 
-      {editing.value
+      {!current && props.connectAvailable && (
+        <div class="stack-sm">
+          <div class="row">{connectLink("Connect with Stripe", true)}</div>
+          <p class="muted small">
+            Recommended: you approve dream-api on Stripe's own page, and no key of yours is ever
+            stored here.
+          </p>
+        </div>
+      )}
+
+      {editing.value && current?.mode !== "connect"
         ? (
           <form class="stack-sm" onSubmit={connect} autocomplete="off">
             <label class="field">
-              <span class="field-label">Stripe secret key</span>
+              <span class="field-label">
+                {props.connectAvailable ? "Or paste a Stripe secret key" : "Stripe secret key"}
+              </span>
               <input
                 class="input mono"
                 type="password"
                 name="secretKey"
                 autocomplete="off"
                 spellcheck={false}
-                placeholder="sk_test_… or rk_live_…"
+                placeholder="rk_live_… (or sk_test_…)"
                 value={secretKey.value}
                 aria-invalid={!!keyProblem}
                 onInput={(e) => (secretKey.value = e.currentTarget.value)}
@@ -107,22 +187,31 @@ export default function StripeConnect(props: StripeConnectProps) {
               {keyProblem
                 ? <span class="field-error">{keyProblem}</span>
                 : (
-                  <span class="field-hint">
+                  <span class="field-hint" data-testid="key-permissions">
                     We check it with Stripe, store it encrypted, and show only its last 4 characters
-                    afterwards. A restricted key needs write access to Products, Prices and Webhook
-                    endpoints.
+                    afterwards. Best is a restricted key (<code>rk_…</code>) with exactly:{" "}
+                    {RESTRICTED_KEY_PERMISSIONS.map(([name, level], i) => (
+                      <>
+                        {i > 0 && ", "}
+                        {name} <strong>{level}</strong>
+                      </>
+                    ))}; everything else None.
                   </span>
                 )}
             </label>
             <div class="row">
               <button
                 type="submit"
-                class="btn btn-primary"
+                class={`btn ${props.connectAvailable ? "btn-secondary" : "btn-primary"}`}
                 disabled={!secretKey.value || !!keyProblem || busy.value !== null}
               >
-                {busy.value === "connect" ? "Checking with Stripe…" : "Connect Stripe"}
+                {busy.value === "connect"
+                  ? "Checking with Stripe…"
+                  : props.connectAvailable
+                  ? "Connect Stripe with this key"
+                  : "Connect Stripe"}
               </button>
-              {account.value && (
+              {current && (
                 <button type="button" class="btn btn-ghost" onClick={() => (editing.value = false)}>
                   Cancel
                 </button>
@@ -130,7 +219,7 @@ export default function StripeConnect(props: StripeConnectProps) {
             </div>
           </form>
         )
-        : (
+        : current && (
           <div class="row">
             <button
               type="button"
@@ -140,32 +229,83 @@ export default function StripeConnect(props: StripeConnectProps) {
             >
               {busy.value === "sync" ? "Syncing…" : "Sync tiers to Stripe"}
             </button>
-            <button
-              type="button"
-              class="btn btn-ghost"
-              onClick={() => (editing.value = true)}
-              disabled={busy.value !== null}
-            >
-              Replace key
-            </button>
+            {current.mode === "key" && (
+              <button
+                type="button"
+                class="btn btn-ghost"
+                onClick={() => (editing.value = true)}
+                disabled={busy.value !== null}
+              >
+                Replace key
+              </button>
+            )}
+            {current.mode === "key" && props.connectAvailable &&
+              connectLink("Switch to Connect with Stripe", false)}
+            {confirming.value
+              ? (
+                <>
+                  <button
+                    type="button"
+                    class="btn btn-danger"
+                    onClick={disconnect}
+                    disabled={busy.value !== null}
+                    data-testid="confirm-disconnect"
+                  >
+                    {busy.value === "disconnect" ? "Disconnecting…" : "Yes, disconnect"}
+                  </button>
+                  <button
+                    type="button"
+                    class="btn btn-ghost"
+                    onClick={() => (confirming.value = false)}
+                  >
+                    Keep it
+                  </button>
+                </>
+              )
+              : (
+                <button
+                  type="button"
+                  class="btn btn-ghost btn-danger-ghost"
+                  onClick={() => (confirming.value = true)}
+                  disabled={busy.value !== null}
+                  data-testid="disconnect"
+                >
+                  Disconnect
+                </button>
+              )}
           </div>
         )}
 
-      {!synced.value && account.value && !editing.value && (
+      {confirming.value && (
+        <p class="notice notice-warn">
+          Your end-users cannot start checkouts or open the billing portal until you connect again;
+          counting usage goes on. {current?.mode === "connect"
+            ? "dream-api's access to your Stripe account is revoked."
+            : "Your key and the webhook endpoint it made are deleted."}
+        </p>
+      )}
+
+      {!synced.value && current && !editing.value && (
         <p class="muted small">
           {props.paidTiers === 0
-            ? "You have no paid tiers yet: sync creates only the webhook endpoint."
+            ? "You have no paid tiers yet: there is nothing to sync."
             : `Paid tiers with a Stripe price: ${props.syncedTiers} of ${props.paidTiers}.`}{" "}
           Sync creates a product and a monthly price for every paid tier (again after you change
-          prices) and a webhook endpoint for subscription events. Running it twice creates no
-          duplicates.
+          prices){current.mode === "key" && " and a webhook endpoint for subscription events"}.
+          Running it twice creates no duplicates.
         </p>
       )}
 
       {synced.value && (
         <div class="notice notice-ok stack-sm" data-testid="sync-result">
           <p>
-            <strong>Synced.</strong> Webhook endpoint <code>{synced.value.webhook.url}</code>
+            <strong>Synced.</strong> {synced.value.webhook
+              ? (
+                <>
+                  Webhook endpoint <code>{synced.value.webhook.url}</code>
+                </>
+              )
+              : "Subscription events reach dream-api through Stripe Connect."}
           </p>
           <ul class="plain">
             {synced.value.tiers.map((t) => (

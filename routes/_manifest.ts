@@ -27,6 +27,7 @@ import * as dashboardApiKeys from "./dashboard/api/keys.ts";
 import * as dashboardApiTiers from "./dashboard/api/tiers.ts";
 import * as dashboardApiStripe from "./dashboard/api/stripe.ts";
 import * as dashboardApiStripeSync from "./dashboard/api/stripe/sync.ts";
+import * as dashboardApiStripeDisconnect from "./dashboard/api/stripe/disconnect.ts";
 import * as dashboardApiTiersPreview from "./dashboard/api/tiers/preview.ts";
 import * as dashboardApiUsage from "./dashboard/api/usage.ts";
 import * as dashboardApiUsageCsv from "./dashboard/api/usage.csv.ts";
@@ -38,6 +39,8 @@ import * as dashboardBilling from "./dashboard/billing.tsx";
 import * as dashboardTiers from "./dashboard/tiers.tsx";
 import * as dashboardAnalytics from "./dashboard/analytics.tsx";
 import * as dashboardSettings from "./dashboard/settings.tsx";
+import * as dashboardStripeConnect from "./dashboard/stripe/connect.tsx";
+import * as dashboardStripeCallback from "./dashboard/stripe/callback.tsx";
 
 export const MANIFEST: readonly RouteDefinition[] = [
   health.route,
@@ -59,6 +62,7 @@ export const MANIFEST: readonly RouteDefinition[] = [
   dashboardApiTiers.route,
   dashboardApiStripe.route,
   dashboardApiStripeSync.route,
+  dashboardApiStripeDisconnect.route,
   dashboardApiTiersPreview.route,
   dashboardApiUsage.route,
   dashboardApiUsageCsv.route,
@@ -70,4 +74,6 @@ export const MANIFEST: readonly RouteDefinition[] = [
   dashboardTiers.route,
   dashboardAnalytics.route,
   dashboardSettings.route,
+  dashboardStripeConnect.route,
+  dashboardStripeCallback.route,
 ];

@@ -52,3 +52,50 @@ Deno.test("config: malformed values are refused with the variable's name", () =>
   assert.throws(() => parseConfig({ APP_ENV: "staging" }), /APP_ENV/);
   assert.throws(() => parseConfig({ PUBLIC_URL: "ftp://x" }), /PUBLIC_URL/);
 });
+
+Deno.test("config: Stripe Connect is off by default, its URL defaults to https://connect.stripe.com", () => {
+  const config = parseConfig({});
+  assert.deepEqual(config.stripe.connect, {
+    clientId: undefined,
+    webhookSecret: undefined,
+    url: "https://connect.stripe.com",
+  });
+  const set = parseConfig({
+    STRIPE_CONNECT_CLIENT_ID: "ca_abc123",
+    STRIPE_CONNECT_WEBHOOK_SECRET: "whsec_connect",
+    STRIPE_CONNECT_URL: "http://localhost:12111/",
+  });
+  assert.deepEqual(set.stripe.connect, {
+    clientId: "ca_abc123",
+    webhookSecret: "whsec_connect",
+    url: "http://localhost:12111",
+  });
+});
+
+Deno.test("config: STRIPE_CONNECT_CLIENT_ID and STRIPE_CONNECT_WEBHOOK_SECRET come together, and the id looks like ca_…", () => {
+  for (
+    const env of [
+      { STRIPE_CONNECT_CLIENT_ID: "ca_abc123" },
+      { STRIPE_CONNECT_WEBHOOK_SECRET: "whsec_connect" },
+    ]
+  ) {
+    assert.throws(() => parseConfig(env), (error: unknown) => {
+      assert.ok(error instanceof ConfigError);
+      assert.match(error.message, /STRIPE_CONNECT_CLIENT_ID and STRIPE_CONNECT_WEBHOOK_SECRET/);
+      return true;
+    });
+  }
+  assert.throws(
+    () =>
+      parseConfig({
+        STRIPE_CONNECT_CLIENT_ID: "acct_123",
+        STRIPE_CONNECT_WEBHOOK_SECRET: "whsec_connect",
+      }),
+    (error: unknown) =>
+      error instanceof ConfigError && /STRIPE_CONNECT_CLIENT_ID/.test(error.message),
+  );
+  assert.throws(
+    () => parseConfig({ STRIPE_CONNECT_URL: "ftp://connect.example" }),
+    (error: unknown) => error instanceof ConfigError && /STRIPE_CONNECT_URL/.test(error.message),
+  );
+});

@@ -5,10 +5,14 @@
  *    `/webhook/stripe?platform=<platformId>`, so the secret to verify with comes from the URL. The
  *    raw body is verified with THAT platform's webhook secret (±300 s) and only then parsed; an
  *    unknown platform or a bad signature is 400 and nothing is parsed.
- * 2. Endpoints created before the URL named its platform (sync re-points them on its next run) are
- *    served by a bounded fallback: after the header passed its checks, the body is parsed to find
- *    candidate platforms (our `metadata.platformId`, the customer → platform index, the Connect
- *    `account`), whose secrets are tried. See `legacyLookups` for the bound.
+ * 2. Without `?platform=`, a delivery is first checked against the Connect endpoint's secret
+ *    (`STRIPE_CONNECT_WEBHOOK_SECRET`: one HMAC, nothing parsed before it passes): a connected
+ *    account's event names its account in `account`, and the `platformByStripeAccount` index its
+ *    platform (an account nobody connected is acknowledged and ignored).
+ *    Only when that check fails, endpoints created before the URL named its platform (sync
+ *    re-points them on its next run) are served by a bounded fallback: after the header passed
+ *    its checks, the body is parsed to find candidate platforms (our `metadata.platformId`, the
+ *    customer → platform index, the `account`), whose secrets are tried. See `legacyLookups`.
  * 3. From here on, everything is scoped to the verified platform: objects are re-fetched from its
  *    founder's Stripe with its key (Stripe's advice for ordering: store what Stripe says now, not
  *    what the event said then), and only its end-users' records are written, each together with
@@ -22,8 +26,8 @@ import { isEventProcessed, markEventProcessed } from "../kv/stripe_events.ts";
 import { keys } from "../kv/keys.ts";
 import {
   getStripeConnection,
-  openSecretKey,
   openWebhookSecret,
+  platformOfStripeAccount,
   type StripeConnection,
 } from "../kv/platform_stripe.ts";
 import { getTiers } from "../kv/tiers.ts";
@@ -31,6 +35,8 @@ import { UserIdSchema } from "../schemas/tenant.ts";
 import type { Tier } from "../schemas/tiers.ts";
 import { eventObject, isHandledEvent, knownStatus } from "./events.ts";
 import { refetch } from "./stripe_refetch.ts";
+import { stripeForPlatform } from "./stripe_client.ts";
+import { disconnectDeauthorized } from "./stripe_connect.ts";
 import {
   hasValidSignature,
   parseSignatureHeader,
@@ -39,7 +45,10 @@ import {
   stripeEventOf,
 } from "./webhook_signature.ts";
 
-type WebhookDeps = Pick<Deps, "kv" | "stripeFor" | "secrets" | "now" | "log" | "endUserPlans">;
+type WebhookDeps = Pick<
+  Deps,
+  "kv" | "stripeFor" | "secrets" | "now" | "log" | "endUserPlans" | "config" | "tenants"
+>;
 
 export type EndUserEventOutcome =
   | "applied"
@@ -49,7 +58,9 @@ export type EndUserEventOutcome =
   | "foreign"
   | "unknown_subscription"
   | "unknown_checkout_session"
-  | "forbidden";
+  | "forbidden"
+  | "unknown_account"
+  | "disconnected";
 
 const UNVERIFIED = "The Stripe-Signature does not verify with the webhook secret of the platform " +
   "this event belongs to.";
@@ -95,8 +106,10 @@ export class InFlightLimit {
  * garbage and replays); then at most `limit` fallback lookups (parse, candidate platforms, HMAC)
  * run at once in this process; more answer 503 `unavailable` with Retry-After at once, without
  * reading their bodies, which Stripe retries. The slot covers reading the body too, so this path
- * holds at most 2 × 512 KiB of bodies and their parses whatever the flood. Two is plenty: only
- * endpoints that no sync has re-pointed yet use this path, and a lookup takes milliseconds. The
+ * holds at most 2 × 512 KiB of bodies and their parses whatever the flood (where Connect is
+ * configured, the body was already read for the Connect HMAC, within the per-process body budget,
+ * and only its parse is behind the slot). Two is plenty: only endpoints that no sync has
+ * re-pointed yet use this path, and a lookup takes milliseconds. The
  * price: a client trickling its body holds a slot until the server's body timeout, so a stranger
  * can make old-style deliveries wait (Stripe retries them, and a sync ends the need for the path),
  * but cannot make the process buffer or parse more.
@@ -112,14 +125,56 @@ export const legacyLookups: InFlightLimit = new InFlightLimit(2);
 export async function receiveEndUserEvent(
   deps: WebhookDeps,
   delivery: EndUserDelivery,
-): Promise<{ platformId: string; eventId: string; outcome: EndUserEventOutcome }> {
+): Promise<{ platformId: string | null; eventId: string; outcome: EndUserEventOutcome }> {
   const header = parseSignatureHeader(delivery.signature);
+  let readBody = delivery.body;
+  if (delivery.platformId === undefined && deps.config.stripe.connect.webhookSecret) {
+    const body = await delivery.body();
+    if (hasValidSignature(body, header, deps.config.stripe.connect.webhookSecret)) {
+      return await receiveConnectEvent(deps, parseVerifiedEvent(body));
+    }
+    readBody = () => Promise.resolve(body);
+  }
   const verified = delivery.platformId === undefined
-    ? await identifyOldStyle(deps, header, delivery.body)
-    : await verifyForPlatform(deps, delivery.platformId, header, delivery.body);
+    ? await identifyOldStyle(deps, header, readBody)
+    : await verifyForPlatform(deps, delivery.platformId, header, readBody);
   const { connection, event } = verified;
   const outcome = await handleEndUserEvent(deps, connection, event);
   return { platformId: connection.platformId, eventId: event.id, outcome };
+}
+
+/**
+ * An event verified with the Connect endpoint's secret: its `account` names the connected account,
+ * and the `platformByStripeAccount` index the platform. An account no platform has connected (one
+ * that disconnected, or a stranger's test) is acknowledged and ignored: Stripe would otherwise
+ * retry it for days and then disable the endpoint every platform shares.
+ */
+async function receiveConnectEvent(
+  deps: WebhookDeps,
+  event: Stripe.Event,
+): Promise<{ platformId: string | null; eventId: string; outcome: EndUserEventOutcome }> {
+  const account = typeof event.account === "string" && event.account.length <= MAX_ID
+    ? event.account
+    : null;
+  const platformId = account && await platformOfStripeAccount(deps.kv, account);
+  const connection = platformId && await getStripeConnection(deps.kv, platformId);
+  if (!account || !platformId || !connection || connection.accountId !== account) {
+    deps.log.log("info", "a Connect event for an account no platform has connected; ignored", {
+      eventId: event.id,
+      type: event.type,
+      account,
+    });
+    return { platformId: null, eventId: event.id, outcome: "unknown_account" };
+  }
+  if (event.type === "account.application.deauthorized") {
+    const outcome = await disconnectDeauthorized(deps, connection, event);
+    return { platformId, eventId: event.id, outcome };
+  }
+  return {
+    platformId,
+    eventId: event.id,
+    outcome: await handleEndUserEvent(deps, connection, event),
+  };
 }
 
 interface Verified {
@@ -282,7 +337,7 @@ export async function handleEndUserEvent(
 
   const object = eventObject(event);
   if (!object) return await ignore("data.object is not an object");
-  const stripe = deps.stripeFor(await openSecretKey(deps.secrets, connection));
+  const stripe = await stripeForPlatform(deps, connection);
   const retrieve = async <T>(
     missing: EndUserEventOutcome,
     call: () => Promise<T>,

@@ -9,18 +9,14 @@ import type { Caller } from "../auth/caller.ts";
 import type { Deps } from "../deps.ts";
 import { ApiError } from "../errors.ts";
 import { entitlement, getEndUserBilling } from "../kv/end_users.ts";
-import {
-  getStripeConnection,
-  openSecretKey,
-  type StripeConnection,
-} from "../kv/platform_stripe.ts";
+import { getStripeConnection, type StripeConnection } from "../kv/platform_stripe.ts";
 import { getTiers } from "../kv/tiers.ts";
 import type { CreateCheckoutBody, CustomerPortalBody } from "../schemas/billing.ts";
 import type { CheckoutResponse, PortalResponse } from "../schemas/responses.ts";
 import type { Tier } from "../schemas/tiers.ts";
-import { stripeFailure } from "./stripe_client.ts";
+import { stripeFailure, stripeForPlatform } from "./stripe_client.ts";
 
-type BillingDeps = Pick<Deps, "kv" | "stripeFor" | "secrets" | "now">;
+type BillingDeps = Pick<Deps, "kv" | "stripeFor" | "secrets" | "now" | "config">;
 
 /** How long a derived idempotency key lasts: a retry within it gets the same session. */
 export const IDEMPOTENCY_BUCKET_MS = 5 * 60 * 1000;
@@ -77,7 +73,7 @@ export async function createCheckout(
     // Shown in the founder's Stripe dashboard; Stripe allows at most 200 characters.
     ...(/^[A-Za-z0-9_-]{1,200}$/.test(caller.userId) && { client_reference_id: caller.userId }),
   };
-  const stripe = deps.stripeFor(await openSecretKey(deps.secrets, connection));
+  const stripe = await stripeForPlatform(deps, connection);
   try {
     const session = await stripe.checkout.sessions.create(params, {
       idempotencyKey: idempotencyKey("checkout", caller, params, deps.now(), clientKey),
@@ -112,7 +108,7 @@ export async function createPortal(
     customer: record.customerId,
     return_url: body.returnUrl,
   };
-  const stripe = deps.stripeFor(await openSecretKey(deps.secrets, connection));
+  const stripe = await stripeForPlatform(deps, connection);
   try {
     const session = await stripe.billingPortal.sessions.create(params, {
       idempotencyKey: idempotencyKey("portal", caller, params, deps.now(), clientKey),

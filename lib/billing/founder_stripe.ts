@@ -11,17 +11,22 @@ import { ApiError } from "../errors.ts";
 import { requirePlatformId, tiersOf } from "../founders/platform.ts";
 import { keys } from "../kv/keys.ts";
 import {
+  connectionMode,
   getStripeConnection,
-  openSecretKey,
   saveStripeKey,
   type StripeConnection,
+  stripeConnectionView,
   type SyncedTier,
   updateStripeConnection,
 } from "../kv/platform_stripe.ts";
 import type { Tier, TierConfig } from "../schemas/tiers.ts";
-import type { StripeConnectedResponse, StripeSyncResponse } from "../schemas/responses.ts";
+import type {
+  StripeConnectedResponse,
+  StripeConnectionView,
+  StripeSyncResponse,
+} from "../schemas/responses.ts";
 import { HANDLED_EVENT_TYPES } from "./events.ts";
-import { stripeFailure } from "./stripe_client.ts";
+import { stripeFailure, stripeForPlatform } from "./stripe_client.ts";
 
 type FounderStripeDeps = Pick<
   Deps,
@@ -41,6 +46,15 @@ export function founderWebhookUrl(publicUrl: string, platformId: string): string
   return `${publicUrl}/webhook/stripe?platform=${encodeURIComponent(platformId)}`;
 }
 
+/** The platform's connection as the founder may see it (`GET /dashboard/api/stripe`). */
+export async function stripeConnectionOf(
+  deps: Pick<Deps, "kv">,
+  userId: string,
+): Promise<StripeConnectionView> {
+  const platformId = await requirePlatformId(deps.kv, userId);
+  return stripeConnectionView(await getStripeConnection(deps.kv, platformId));
+}
+
 /**
  * Checks `secretKey` with a real Stripe call (`GET /v1/account`), then stores it sealed.
  * 422 `stripe_rejected` with Stripe's message when Stripe refuses the key; 502 when unreachable.
@@ -52,6 +66,15 @@ export async function connectFounderStripe(
   secretKey: string,
 ): Promise<StripeConnectedResponse> {
   const platformId = await requirePlatformId(deps.kv, userId);
+  const current = await getStripeConnection(deps.kv, platformId);
+  if (current && connectionMode(current) === "connect") {
+    // Its grant at Stripe would outlive the switch: disconnecting is the one clear way out.
+    throw new ApiError(
+      "conflict",
+      "This platform is connected with Stripe Connect; disconnect it first " +
+        "(POST /dashboard/api/stripe/disconnect), then paste a key.",
+    );
+  }
   let account: Stripe.Account;
   try {
     account = await deps.stripeFor(secretKey).accounts.retrieveCurrent();
@@ -84,8 +107,9 @@ export async function connectFounderStripe(
 /**
  * Creates or reuses, in the founder's Stripe, a product and a monthly price for every paid tier
  * (a changed price gets a new Stripe price and the old one is archived), archives the product and
- * price of a tier that was removed or made free, stores each `stripePriceId` on the tiers, and
- * creates or reuses the webhook endpoint, sealing its secret.
+ * price of a tier that was removed or made free, stores each `stripePriceId` on the tiers, and,
+ * for a pasted key, creates or reuses the webhook endpoint, sealing its secret (a Connect account
+ * gets none: `webhook` is `null`).
  * 409 `stripe_not_connected` before `POST /stripe`.
  */
 export async function syncFounderStripe(
@@ -97,7 +121,7 @@ export async function syncFounderStripe(
   if (!connection) {
     throw new ApiError("stripe_not_connected", "Connect your Stripe account first (POST /stripe).");
   }
-  const stripe = deps.stripeFor(await openSecretKey(deps.secrets, connection));
+  const stripe = await stripeForPlatform(deps, connection);
   try {
     const synced: Record<string, SyncedTier> = {};
     const tiers = await tiersOf(deps.kv, platformId);
@@ -112,7 +136,10 @@ export async function syncFounderStripe(
         products: { ...c.products, [tier.id]: result },
       }));
     }
-    const webhook = await syncWebhook(deps, stripe, connection);
+    // A Connect account's events come through dream-api's one Connect endpoint: none is made in it.
+    const webhook = connectionMode(connection) === "connect"
+      ? null
+      : await syncWebhook(deps, stripe, connection);
     const priced = await setTierPrices(deps, platformId, (tier) => {
       const s = synced[tier.id];
       return s && s.unitAmount === toMinor(tier.price) ? s.priceId : tier.stripePriceId;
@@ -259,9 +286,10 @@ async function syncWebhook(
 
 /**
  * Sets each tier's `stripePriceId` to `priceOf(tier)` (undefined removes it) in one
- * compare-and-set, then makes the tenant cache forget the platform.
+ * compare-and-set, then makes the tenant cache forget the platform. Connecting another account,
+ * or disconnecting, clears them (`() => undefined`): those prices live in the old account.
  */
-async function setTierPrices(
+export async function setTierPrices(
   deps: FounderStripeDeps,
   platformId: string,
   priceOf: (tier: Tier) => string | undefined,
@@ -306,5 +334,32 @@ async function retrieveOrNull<T>(call: () => Promise<T>): Promise<T | null> {
     const e = error as { code?: unknown; statusCode?: unknown };
     if (e?.code === "resource_missing" || e?.statusCode === 404) return null;
     throw error;
+  }
+}
+
+/**
+ * Deletes the webhook endpoint a pasted key made in the founder's account, with that key, when
+ * the key is replaced by Connect or disconnected. Best effort: a revoked key or an endpoint the
+ * founder already deleted must not block leaving; what happened is logged.
+ */
+export async function deleteKeyWebhook(
+  deps: Pick<Deps, "stripeFor" | "secrets" | "config" | "log">,
+  connection: StripeConnection,
+): Promise<"deleted" | "none" | "unreachable"> {
+  if (connectionMode(connection) !== "key" || !connection.webhook || !connection.secretKey) {
+    return "none";
+  }
+  const endpointId = connection.webhook.id;
+  try {
+    const stripe = await stripeForPlatform(deps, connection);
+    await retrieveOrNull(() => stripe.webhookEndpoints.del(endpointId));
+    return "deleted";
+  } catch (error) {
+    deps.log.log("warn", "could not delete the pasted key's webhook endpoint", {
+      platformId: connection.platformId,
+      endpointId,
+      error: String((error as { message?: unknown })?.message ?? error),
+    });
+    return "unreachable";
   }
 }

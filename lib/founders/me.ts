@@ -3,7 +3,7 @@
  * pages render from it, so the two can never disagree. It never contains a secret.
  */
 import { getFounderSubscription } from "../kv/founder_subscriptions.ts";
-import { getStripeConnection } from "../kv/platform_stripe.ts";
+import { getStripeConnection, stripeConnectionView } from "../kv/platform_stripe.ts";
 import { getPlatform } from "../kv/platforms.ts";
 import { getTiers } from "../kv/tiers.ts";
 import { keys } from "../kv/keys.ts";
@@ -49,13 +49,6 @@ async function platformView(kv: Deno.Kv, platformId: string): Promise<MePlatform
     platformId,
     keyPrefix: platform.keyPrefix,
     tiers: tiers?.tiers ?? [],
-    stripe: connection
-      ? {
-        connected: true,
-        accountId: connection.accountId,
-        livemode: connection.livemode,
-        keyLast4: connection.keyLast4,
-      }
-      : { connected: false },
+    stripe: stripeConnectionView(connection),
   };
 }

@@ -100,6 +100,18 @@ export const keys = {
   platformByOwner: (userId: string) => ["platform_by_owner", userId] as const,
   /** `StripeConnection` of a platform: encrypted key, account, webhook endpoint, product/price ids. */
   platformStripe: (platformId: string) => ["platform_stripe", platformId] as const,
+  /**
+   * index → platform id, by the Stripe account (`acct_…`) a platform connected through Connect:
+   * events at the Connect endpoint name only the account. Unique: a second platform connecting
+   * the same account is refused (checked `null` in the commit that stores the connection).
+   */
+  platformByStripeAccount: (accountId: string) =>
+    ["platform_by_stripe_account", accountId] as const,
+  /**
+   * `ConnectState` (lib/kv/connect_states.ts): one Connect OAuth attempt, by its random `state`;
+   * written with a 10-minute expiry, deleted by the callback that uses it (single use).
+   */
+  connectState: (state: string) => ["connect_state", state] as const,
   /** prefix of every platform's `StripeConnection` (the webhook's last-resort account lookup). */
   platformStripeAll: () => ["platform_stripe"] as const,
   /**

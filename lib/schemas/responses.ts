@@ -135,11 +135,27 @@ export const SubscriptionStatusSchema = z.enum(["none", ...SUBSCRIPTION_STATUSES
 /** The founder's Stripe connection, never with the key beyond its last 4 characters. */
 export const StripeConnectionSchema = z.object({
   connected: z.boolean(),
+  mode: z.enum(["connect", "key"]).optional().meta({
+    description:
+      "How it is connected: `connect` (Stripe Connect, no secret of yours stored) or `key` (a pasted secret or restricted key).",
+  }),
   accountId: z.string().optional().meta({ examples: ["acct_1Nv0FGQ9RKHgCVdK"] }),
+  displayName: z.string().optional().meta({
+    description: "Connect: the account's name in Stripe, when it has one.",
+    examples: ["Acme Notes"],
+  }),
   livemode: z.boolean().optional(),
   keyLast4: z.string().length(4).optional().meta({
     description: "The last 4 characters of the connected key: all that is ever shown again.",
   }),
+}).meta({
+  examples: [{
+    connected: true,
+    mode: "connect",
+    accountId: "acct_1Nv0FGQ9RKHgCVdK",
+    displayName: "Acme Notes",
+    livemode: false,
+  }],
 });
 
 /** `GET /dashboard/api/me`. */
@@ -210,6 +226,9 @@ export const StripeSyncResponseSchema = z.object({
     url: z.url().meta({
       examples: ["https://dream-api.example/webhook/stripe?platform=plt_8f3k2m9q"],
     }),
+  }).nullable().meta({
+    description:
+      "The endpoint made in your account for a pasted key; `null` with Stripe Connect, whose events reach dream-api's own Connect endpoint.",
   }),
 });
 export type StripeSyncResponse = z.infer<typeof StripeSyncResponseSchema>;

@@ -7,7 +7,7 @@ import { type RenderContext, RenderCtx } from "./island.tsx";
 import { htmlSecurityHeaders } from "./security.ts";
 
 export interface RenderOptions {
-  status?: 200 | 400 | 402 | 403 | 404 | 500 | 503;
+  status?: 200 | 400 | 402 | 403 | 404 | 409 | 422 | 500 | 503;
   /** Extra headers (e.g. `Retry-After` on a 503 page). */
   headers?: Record<string, string>;
   /**

@@ -1,7 +1,8 @@
 /**
  * GET /dashboard/settings — the API key (prefix and rotation with a one-time reveal), the
- * Stripe connection and sync, and the account. Paid founders only (the gate sends others to
- * billing).
+ * Stripe connection (Connect with Stripe where configured, or a pasted restricted key), sync and
+ * disconnect, and the account. Paid founders only (the gate sends others to billing).
+ * `?stripe=connected|sync_failed` is the return from Stripe Connect's callback.
  */
 import KeyReveal from "../../islands/KeyReveal.tsx";
 import StripeConnect from "../../islands/StripeConnect.tsx";
@@ -19,6 +20,7 @@ import {
 } from "../../lib/ui/components.tsx";
 import { founderView } from "../../lib/ui/dashboard.tsx";
 import { founderWebhookUrl } from "../../lib/billing/founder_stripe.ts";
+import { connectConfigured } from "../../lib/billing/stripe_connect.ts";
 import { Island } from "../../lib/ui/island.tsx";
 import { Shell } from "../../lib/ui/layout.tsx";
 import { renderPage } from "../../lib/ui/render.tsx";
@@ -37,6 +39,7 @@ const GET = define.handler(async (c) => {
   const webhookUrl = view.platform
     ? founderWebhookUrl(config.publicUrl, view.platform.platformId)
     : `${config.publicUrl}/webhook/stripe`;
+  const returned = c.req.query("stripe");
   return renderPage(
     c,
     <SettingsPage
@@ -44,9 +47,14 @@ const GET = define.handler(async (c) => {
       baseUrl={config.publicUrl}
       webhookUrl={webhookUrl}
       localStripeUrl={localStripeUrl(config)}
+      connectAvailable={connectConfigured(config)}
+      connectReturn={returned === "connected" || returned === "sync_failed" ? returned : null}
     />,
   );
 });
+
+/** The return from Stripe Connect's callback. */
+export type ConnectReturn = "connected" | "sync_failed" | null;
 
 export const route = defineRoute({
   path: "/dashboard/settings",
@@ -55,14 +63,18 @@ export const route = defineRoute({
 });
 
 export function SettingsPage(
-  { view, baseUrl, webhookUrl, localStripeUrl }: {
+  { view, baseUrl, webhookUrl, localStripeUrl, connectAvailable = false, connectReturn = null }: {
     view: MeBody;
     baseUrl: string;
     webhookUrl: string;
     localStripeUrl?: string;
+    connectAvailable?: boolean;
+    connectReturn?: ConnectReturn;
   },
 ) {
   const platform = view.platform;
+  const stripe = platform?.stripe;
+  const viaConnect = !!stripe?.connected && stripe.mode === "connect";
   const paidTiers = platform?.tiers.filter((t) => t.price > 0) ?? [];
   return (
     <Shell title="Settings" dashboard={{ active: "settings", user: view.user }}>
@@ -97,15 +109,40 @@ export function SettingsPage(
                 <p class="muted">
                   Your end-users pay you through your own Stripe account. Connecting it lets
                   dream-api create products and prices for your paid tiers and receive subscription
-                  events at <code>{webhookUrl}</code>.
+                  events{connectAvailable || viaConnect
+                    ? ": through Stripe Connect, or, with a pasted key, "
+                    : " "}at <code>{webhookUrl}</code>.
                 </p>
-                {localStripeUrl && (
+                {connectReturn && stripe?.connected && (
+                  <Notice tone={connectReturn === "connected" ? "ok" : "warn"}>
+                    <span data-testid="connect-return">
+                      {connectReturn === "connected"
+                        ? (
+                          <>
+                            <strong>Connected with Stripe</strong>
+                            {stripe.displayName && <>: {stripe.displayName}</>}{" "}
+                            (<code>{stripe.accountId}</code>). Your paid tiers are synced.
+                          </>
+                        )
+                        : (
+                          <>
+                            <strong>Connected with Stripe</strong> (<code>{stripe.accountId}</code>)
+                            {" "}
+                            but the sync of your tiers failed: retry with “Sync tiers to Stripe”.
+                          </>
+                        )}
+                    </span>
+                  </Notice>
+                )}
+                {localStripeUrl && !viaConnect && (
                   <Notice tone="info">
                     <span data-testid="local-stripe-hint">
                       <strong>No Stripe account needed here.</strong>{" "}
                       This server talks to the built-in local Stripe (<code>
                         {localStripeUrl}
-                      </code>): any key that starts with <code>sk_test_</code>, e.g.{" "}
+                      </code>){connectAvailable
+                        ? ": “Connect with Stripe” opens its consent page, where you pick or create a test account. Or paste"
+                        : ":"} any key that starts with <code>sk_test_</code>, e.g.{" "}
                       <code>sk_test_my_shop</code>, connects (each key is its own account).
                       Connecting also syncs your paid tiers.
                     </span>
@@ -115,12 +152,10 @@ export function SettingsPage(
                   name="StripeConnect"
                   component={StripeConnect}
                   props={{
-                    connected: platform.stripe.connected,
-                    accountId: platform.stripe.accountId,
-                    livemode: platform.stripe.livemode,
-                    keyLast4: platform.stripe.keyLast4,
+                    ...platform.stripe,
                     paidTiers: paidTiers.length,
                     syncedTiers: paidTiers.filter((t) => t.stripePriceId).length,
+                    connectAvailable,
                   }}
                 />
               </Card>

@@ -2,7 +2,9 @@
  * POST /webhook/stripe?platform=<platformId> — events from every founder's Stripe account, at one
  * route. The endpoint sync creates names its platform, so the raw body is verified with that
  * platform's webhook secret before anything parses it (400 and no change otherwise). Without
- * `?platform=` (endpoints created before it), a bounded fallback finds the platform. Verified
+ * `?platform=`, the Connect endpoint's secret is tried first (connected accounts' events, routed by
+ * their `account`); if it does not verify, a bounded fallback finds the platform of endpoints
+ * created before `?platform=` existed. Verified
  * events are acknowledged with 200, also those we do not act on (Stripe disables failing endpoints).
  */
 import { z } from "zod";

@@ -5,7 +5,7 @@
  */
 import { HANDLED_EVENT_TYPES } from "../../lib/billing/events.ts";
 import type Stripe from "stripe";
-import { type LocalStripeServer, startLocalStripe } from "../../dev/stripe/mod.ts";
+import { CONNECT_EVENTS, type LocalStripeServer, startLocalStripe } from "../../dev/stripe/mod.ts";
 import { createStripeFactory } from "../../lib/billing/stripe_client.ts";
 import { type TestApp, testApp } from "./app.ts";
 
@@ -23,6 +23,10 @@ export interface StripeTestApp extends AsyncDisposable {
   webhookSecret: string;
   /** While false, the local Stripe's deliveries to the app fail (network down). */
   delivering: boolean;
+  /** With `connect: true`: dream-api's Connect application (`ca_…`) in the local Stripe. */
+  connectClientId?: string;
+  /** With `connect: true`: the signing secret of the Connect endpoint at `/webhook/stripe`. */
+  connectWebhookSecret?: string;
 }
 
 /**
@@ -30,7 +34,12 @@ export interface StripeTestApp extends AsyncDisposable {
  * `/webhook/platform` endpoint set up; deliveries to the public URL go into the app.
  */
 export async function stripeTestApp(
-  options: { kvPath?: string; env?: Record<string, string> } = {},
+  options: {
+    kvPath?: string;
+    env?: Record<string, string>;
+    /** Also Stripe Connect, as the dev bootstrap sets it up: OAuth app and Connect endpoint. */
+    connect?: boolean;
+  } = {},
 ): Promise<StripeTestApp> {
   const publicUrl = options.env?.PUBLIC_URL ?? "http://localhost:8000";
   const target: { app?: TestApp["app"] } = {};
@@ -46,6 +55,21 @@ export async function stripeTestApp(
   });
   const stripe = createStripeFactory({ apiUrl: local.url });
   const { price, endpoint } = await setUpOwnStripe(stripe(OWN_STRIPE_KEY), publicUrl);
+  const connect: Record<string, string> = {};
+  if (options.connect) {
+    const application = await local.registerApplication(OWN_STRIPE_KEY, {
+      name: "dream-api",
+      redirectUris: [`${publicUrl}/dashboard/stripe/callback`],
+    });
+    const connectEndpoint = await stripe(OWN_STRIPE_KEY).webhookEndpoints.create({
+      url: `${publicUrl}/webhook/stripe`,
+      connect: true,
+      enabled_events: CONNECT_EVENTS,
+    });
+    connect.STRIPE_CONNECT_CLIENT_ID = fixture.connectClientId = application.id;
+    connect.STRIPE_CONNECT_WEBHOOK_SECRET = fixture.connectWebhookSecret = connectEndpoint.secret!;
+    connect.STRIPE_CONNECT_URL = local.url;
+  }
   const t = await testApp({
     kvPath: options.kvPath,
     env: {
@@ -54,6 +78,7 @@ export async function stripeTestApp(
       STRIPE_SECRET_KEY: OWN_STRIPE_KEY,
       STRIPE_PRICE_ID: price.id,
       STRIPE_WEBHOOK_SECRET: endpoint.secret!,
+      ...connect,
       ...options.env,
     },
   });

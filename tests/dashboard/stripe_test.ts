@@ -58,6 +58,7 @@ Deno.test("POST /dashboard/api/stripe checks the key with Stripe and answers con
   const me = await call("GET", "/dashboard/api/me");
   assert.deepEqual(me.body.platform.stripe, {
     connected: true,
+    mode: "key",
     accountId: accountIdFor(FOUNDER_KEY),
     livemode: false,
     keyLast4: "4242",
