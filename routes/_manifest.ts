@@ -30,6 +30,9 @@ import * as dashboardApiStripeSync from "./dashboard/api/stripe/sync.ts";
 import * as dashboardApiTiersPreview from "./dashboard/api/tiers/preview.ts";
 import * as dashboardApiUsage from "./dashboard/api/usage.ts";
 import * as dashboardApiUsageCsv from "./dashboard/api/usage.csv.ts";
+import * as dashboardApiWebhooks from "./dashboard/api/webhooks.ts";
+import * as dashboardApiWebhooksRotate from "./dashboard/api/webhooks/rotate.ts";
+import * as dashboardApiWebhooksTest from "./dashboard/api/webhooks/test.ts";
 import * as webhookPlatform from "./webhook/platform.ts";
 import * as home from "./index.tsx";
 import * as signIn from "./sign-in.tsx";
@@ -38,6 +41,7 @@ import * as dashboardBilling from "./dashboard/billing.tsx";
 import * as dashboardTiers from "./dashboard/tiers.tsx";
 import * as dashboardAnalytics from "./dashboard/analytics.tsx";
 import * as dashboardSettings from "./dashboard/settings.tsx";
+import * as dashboardWebhooks from "./dashboard/webhooks.tsx";
 
 export const MANIFEST: readonly RouteDefinition[] = [
   health.route,
@@ -62,6 +66,9 @@ export const MANIFEST: readonly RouteDefinition[] = [
   dashboardApiTiersPreview.route,
   dashboardApiUsage.route,
   dashboardApiUsageCsv.route,
+  dashboardApiWebhooks.route,
+  dashboardApiWebhooksRotate.route,
+  dashboardApiWebhooksTest.route,
   webhookPlatform.route,
   home.route,
   signIn.route,
@@ -70,4 +77,5 @@ export const MANIFEST: readonly RouteDefinition[] = [
   dashboardTiers.route,
   dashboardAnalytics.route,
   dashboardSettings.route,
+  dashboardWebhooks.route,
 ];
