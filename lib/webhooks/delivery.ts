@@ -32,6 +32,7 @@ import {
   type WebhookEndpoint,
   webhookSecretContext,
 } from "../kv/webhooks.ts";
+import { retryTransient } from "../kv/retry.ts";
 import { signingKeyOf, webhookHeaders } from "./signing.ts";
 import { checkWebhookUrl, type Resolver } from "./url_policy.ts";
 
@@ -156,12 +157,14 @@ export class WebhookDelivery {
   }
 
   async #pass(): Promise<number> {
-    const due = await listDue(this.#o.kv, this.#o.now(), this.#o.batch);
+    const due = await retryTransient(() => listDue(this.#o.kv, this.#o.now(), this.#o.batch));
     let next = 0, attempted = 0;
     const worker = async () => {
       while (next < due.length) {
         const item = due[next++];
-        const claimed = await claimDue(this.#o.kv, item, this.#o.now(), this.#o.leaseMs);
+        const claimed = await retryTransient(() =>
+          claimDue(this.#o.kv, item, this.#o.now(), this.#o.leaseMs)
+        );
         if (!claimed) continue;
         attempted++;
         await this.#attempt(claimed).catch((error) =>
@@ -182,9 +185,9 @@ export class WebhookDelivery {
   async #attempt(claimed: ClaimedRecord): Promise<void> {
     const { kv, log } = this.#o;
     const { record } = claimed;
-    const endpoint = await getWebhookEndpoint(kv, record.platformId);
+    const endpoint = await retryTransient(() => getWebhookEndpoint(kv, record.platformId));
     if (!endpoint || !subscribed(endpoint, record.event.type)) {
-      await finishClaimed(kv, claimed);
+      await retryTransient(() => finishClaimed(kv, claimed));
       log.log("debug", "webhook skipped: no endpoint for this event", {
         platformId: record.platformId,
         eventId: record.id,
@@ -213,7 +216,9 @@ export class WebhookDelivery {
       error: outcome.error,
     };
     if (outcome.delivered) {
-      await finishClaimed(kv, claimed, (op) => logDelivery(op, record.platformId, entry));
+      await retryTransient(() =>
+        finishClaimed(kv, claimed, (op) => logDelivery(op, record.platformId, entry))
+      );
       log.log("info", "webhook delivered", fields);
     } else {
       const delays = this.#o.retryDelaysMs;
@@ -221,7 +226,9 @@ export class WebhookDelivery {
       const nextAt = this.#o.now() + delay;
       if (nextAt > record.createdAt + this.#o.maxAgeMs) {
         entry.status = "failed";
-        await finishClaimed(kv, claimed, (op) => logDelivery(op, record.platformId, entry));
+        await retryTransient(() =>
+          finishClaimed(kv, claimed, (op) => logDelivery(op, record.platformId, entry))
+        );
         log.log("warn", "webhook failed: gave up after retries", fields);
       } else {
         entry.status = "retrying";
@@ -235,7 +242,7 @@ export class WebhookDelivery {
         log.log("info", "webhook attempt failed; retrying", { ...fields, nextAttemptAt: nextAt });
       }
     }
-    await trimDeliveryLog(kv, record.platformId);
+    await retryTransient(() => trimDeliveryLog(kv, record.platformId));
   }
 
   /** One POST. Never throws: every failure is an outcome. */
