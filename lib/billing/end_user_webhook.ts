@@ -17,7 +17,14 @@
 import type Stripe from "stripe";
 import type { Deps } from "../deps.ts";
 import { ApiError } from "../errors.ts";
-import { applyEndUserEvent, findCustomerOwner, type SubscriptionState } from "../kv/end_users.ts";
+import {
+  applyEndUserEvent,
+  type EndUserBilling,
+  entitlement,
+  findCustomerOwner,
+  type SubscriptionState,
+} from "../kv/end_users.ts";
+import { queueEvent } from "../kv/outbox.ts";
 import { isEventProcessed, markEventProcessed } from "../kv/stripe_events.ts";
 import { keys } from "../kv/keys.ts";
 import {
@@ -354,6 +361,7 @@ export async function handleEndUserEvent(
       if (meta.userId !== undefined && meta.userId !== user) return null;
       return subscriptionState(subscription, tiers, connection);
     },
+    alsoInCommit: (op, before, after) => queuePlanChange(op, tiers, before, after, deps.now()),
   }, deps.now());
   if (outcome === "applied") deps.endUserPlans.forget(platformId, user);
   if (outcome === "foreign") {
@@ -462,4 +470,28 @@ function idOf(value: unknown): string | null {
   const id = typeof value === "object" && value !== null ? (value as { id?: unknown }).id : value;
   // Stripe's ids are short; a long one is not Stripe's, and would not fit a KV key.
   return typeof id === "string" && id.length > 0 && id.length <= MAX_ID ? id : null;
+}
+
+/**
+ * Queues the founders' `subscription.updated` event in the commit of an end-user's billing change
+ * when the tier it entitles to changes (from/to: tier ids, the default tier when no subscription
+ * entitles; status: the subscription's Stripe status).
+ */
+function queuePlanChange(
+  op: Deno.AtomicOperation,
+  tiers: readonly Tier[],
+  before: EndUserBilling | null,
+  after: EndUserBilling,
+  now: Date,
+): void {
+  // The tier a call counts against without a subscription (resolvePlan's default: the first free one).
+  const fallback = tiers.find((t) => t.price === 0)?.id ?? null;
+  const from = entitlement(before)?.tier ?? fallback;
+  const to = entitlement(after)?.tier ?? fallback;
+  if (from === to) return;
+  queueEvent(op, after.platformId, {
+    type: "subscription.updated",
+    timestamp: now.toISOString(),
+    data: { platformId: after.platformId, userId: after.userId, from, to, status: after.status },
+  }, now.getTime());
 }
