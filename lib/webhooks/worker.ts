@@ -9,9 +9,7 @@
  * handlers at most once per minute and gives them a bounded time, so a pass stops after
  * `CRON_BUDGET_MS`; what remains waits for the next minute or a serving isolate's loop.
  */
-import type { Config } from "../../fresh.config.ts";
-import type { Logger } from "../log.ts";
-import type { SecretBox } from "../sealed.ts";
+import type { Deps } from "../deps.ts";
 import { WebhookDelivery } from "./delivery.ts";
 
 /** How long one cron invocation keeps making passes. */
@@ -22,7 +20,7 @@ export const CRON_BUDGET_MS = 45_000;
  * drain (`await webhooks.stop()`), before KV closes.
  */
 export function startWebhookDelivery(
-  deps: { config: Config; kv: Deno.Kv; secrets: SecretBox; log: Logger },
+  deps: Pick<Deps, "config" | "kv" | "secrets" | "log">,
 ): WebhookDelivery {
   const delivery = new WebhookDelivery({
     kv: deps.kv,
