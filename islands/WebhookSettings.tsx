@@ -150,19 +150,22 @@ export default function WebhookSettings(props: WebhookSettingsProps) {
             Events are POSTed here as JSON, signed per Standard Webhooks.
           </span>
         </label>
-        <fieldset class="stack-sm">
-          <legend class="field-label">Events</legend>
+        <div class="stack-sm" role="group" aria-labelledby="webhook-events-label">
+          <span class="field-label" id="webhook-events-label">Events</span>
           {props.eventTypes.map((e) => (
-            <label class="check" key={e.type}>
-              <input
-                type="checkbox"
-                checked={events.value.includes(e.type)}
-                onChange={(ev) => toggle(e.type, ev.currentTarget.checked)}
-              />
-              <code>{e.type}</code> <span class="muted">{e.label}</span>
-            </label>
+            <div key={e.type}>
+              <label class="check">
+                <input
+                  type="checkbox"
+                  checked={events.value.includes(e.type)}
+                  onChange={(ev) => toggle(e.type, ev.currentTarget.checked)}
+                />
+                <code>{e.type}</code>
+              </label>
+              <div class="field-hint">{e.label}</div>
+            </div>
           ))}
-        </fieldset>
+        </div>
         <div class="row">
           <button type="submit" class="btn btn-primary" disabled={busy.value !== null}>
             {busy.value === "save" ? "Saving…" : endpoint.value ? "Save" : "Create endpoint"}
@@ -267,7 +270,6 @@ function DeliveriesTable({ deliveries }: { deliveries: Delivery[] }) {
             <th>Status</th>
             <th>Response</th>
             <th>Next retry</th>
-            <th>Event id</th>
           </tr>
         </thead>
         <tbody>
@@ -276,16 +278,16 @@ function DeliveriesTable({ deliveries }: { deliveries: Delivery[] }) {
               <td>{when(d.at)}</td>
               <td data-label="Event">
                 <code>{d.type}</code>
+                <div class="muted small">
+                  <code>{d.eventId}</code>
+                </div>
               </td>
               <td data-label="Status">
                 <span class={`badge ${STATUS_BADGE[d.status]}`}>{d.status}</span>
-                {d.attempt > 1 && <span class="muted small">attempt {d.attempt}</span>}
+                {d.attempt > 1 && <span class="muted small">{` attempt ${d.attempt}`}</span>}
               </td>
               <td data-label="Response">{d.responseStatus ?? d.error ?? "—"}</td>
               <td data-label="Next retry">{d.nextAttemptAt ? when(d.nextAttemptAt) : "—"}</td>
-              <td data-label="Event id">
-                <code>{d.eventId}</code>
-              </td>
             </tr>
           ))}
         </tbody>
