@@ -46,7 +46,10 @@ import {
   stripeEventOf,
 } from "./webhook_signature.ts";
 
-type WebhookDeps = Pick<Deps, "kv" | "stripeFor" | "secrets" | "now" | "log" | "endUserPlans">;
+type WebhookDeps = Pick<
+  Deps,
+  "kv" | "stripeFor" | "secrets" | "now" | "log" | "endUserPlans" | "webhooks"
+>;
 
 export type EndUserEventOutcome =
   | "applied"
@@ -363,7 +366,10 @@ export async function handleEndUserEvent(
     },
     alsoInCommit: (op, before, after) => queuePlanChange(op, tiers, before, after, deps.now()),
   }, deps.now());
-  if (outcome === "applied") deps.endUserPlans.forget(platformId, user);
+  if (outcome === "applied") {
+    deps.endUserPlans.forget(platformId, user);
+    deps.webhooks?.wake(); // a subscription.updated may be in the outbox now
+  }
   if (outcome === "foreign") {
     deps.log.log("warn", "a Stripe event names a customer of another end-user; ignored", {
       platformId,
