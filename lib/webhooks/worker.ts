@@ -3,11 +3,13 @@
  * main.ts processes, so each runs one loop and the outbox's leases keep them apart).
  *
  * On Deno Deploy an idle isolate runs no timers, so the loop alone would leave events waiting
- * until the next request wakes an isolate. There `Deno.cron` (registered when the runtime has it
- * and KV is Deploy's own) runs a delivery pass every minute: an event queued while no isolate runs
- * is sent within about a minute, and retries fall due on the same minute grid. Deploy runs cron
- * handlers at most once per minute and gives them a bounded time, so a pass stops after
- * `CRON_BUDGET_MS`; what remains waits for the next minute or a serving isolate's loop.
+ * until the next request wakes an isolate. Where the runtime offers `Deno.cron` (Deno Deploy;
+ * locally only with --unstable-cron, where it merely doubles the loop, harmlessly), a cron runs a
+ * delivery pass every minute: an event queued while no isolate runs is sent within about a minute,
+ * and retries fall due on the same minute grid. Deploy discovers crons by evaluating the module's
+ * top level, so this is called from main.ts's top level, before `Deno.serve`. A cron invocation
+ * keeps making passes for at most `CRON_BUDGET_MS`; what remains waits for the next minute or a
+ * serving isolate's loop.
  */
 import type { Deps } from "../deps.ts";
 import { WebhookDelivery } from "./delivery.ts";
@@ -29,9 +31,7 @@ export function startWebhookDelivery(
     production: deps.config.appEnv === "production",
   });
   delivery.start();
-  // `kvPath` is undefined exactly on Deno Deploy (fresh.config.ts): the deployment's own KV.
-  // Elsewhere `Deno.cron` needs --unstable-cron and would only duplicate the loop.
-  if (deps.config.kvPath === undefined && typeof Deno.cron === "function") {
+  if (typeof Deno.cron === "function") {
     Deno.cron("dream-api webhook delivery", "* * * * *", async () => {
       const until = Date.now() + CRON_BUDGET_MS;
       while (Date.now() < until && await delivery.runPass() > 0) {
