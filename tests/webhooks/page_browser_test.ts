@@ -26,13 +26,13 @@ Deno.test({
     await using receiver = startReceiver([500, 500], 200);
     const port = freePort();
     const base = `http://127.0.0.1:${port}`;
-    let loop: WebhookDelivery | undefined;
+    const ref: { loop?: WebhookDelivery } = {};
     await using t = await testApp({
       env: { PUBLIC_URL: base },
-      deps: { webhooks: { wake: () => loop?.wake() } },
+      deps: { webhooks: { wake: () => ref.loop?.wake() } },
     });
     t.setNow(new Date());
-    loop = new WebhookDelivery({
+    const loop = ref.loop = new WebhookDelivery({
       kv: t.kv,
       secrets: t.deps.secrets,
       log: t.deps.log,
