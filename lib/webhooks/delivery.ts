@@ -79,6 +79,8 @@ interface Outcome {
   delivered: boolean;
   responseStatus: number | null;
   error: string | null;
+  /** The endpoint's `Retry-After` (429/503), in ms, capped at an hour. */
+  retryAfterMs?: number;
 }
 
 /**
@@ -159,6 +161,7 @@ export class WebhookDelivery {
   async #pass(): Promise<number> {
     const due = await retryTransient(() => listDue(this.#o.kv, this.#o.now(), this.#o.batch));
     let next = 0, attempted = 0;
+    const touched = new Set<string>();
     const worker = async () => {
       while (next < due.length) {
         const item = due[next++];
@@ -167,6 +170,7 @@ export class WebhookDelivery {
         );
         if (!claimed) continue;
         attempted++;
+        touched.add(claimed.record.platformId);
         await this.#attempt(claimed).catch((error) =>
           // The lease lapses and another attempt follows; nothing is lost.
           this.#o.log.log("error", "webhook attempt failed unexpectedly", {
@@ -179,6 +183,12 @@ export class WebhookDelivery {
     await Promise.all(
       Array.from({ length: Math.min(this.#o.concurrency, due.length) }, worker),
     );
+    // Once per platform and pass, not per attempt: a burst of events lists the log once.
+    for (const platformId of touched) {
+      await retryTransient(() => trimDeliveryLog(this.#o.kv, platformId)).catch((error) =>
+        this.#o.log.log("warn", "webhook log trim failed", { platformId, error })
+      );
+    }
     return attempted;
   }
 
@@ -222,7 +232,11 @@ export class WebhookDelivery {
       log.log("info", "webhook delivered", fields);
     } else {
       const delays = this.#o.retryDelaysMs;
-      const delay = delays[Math.min(record.attempts - 1, delays.length - 1)];
+      // Standard Webhooks: a 429/503's Retry-After is taken into account (never sooner than it).
+      const delay = Math.max(
+        delays[Math.min(record.attempts - 1, delays.length - 1)],
+        outcome.retryAfterMs ?? 0,
+      );
       const nextAt = this.#o.now() + delay;
       if (nextAt > record.createdAt + this.#o.maxAgeMs) {
         entry.status = "failed";
@@ -242,7 +256,6 @@ export class WebhookDelivery {
         log.log("info", "webhook attempt failed; retrying", { ...fields, nextAttemptAt: nextAt });
       }
     }
-    await retryTransient(() => trimDeliveryLog(kv, record.platformId));
   }
 
   /** One POST. Never throws: every failure is an outcome. */
@@ -276,7 +289,12 @@ export class WebhookDelivery {
       // The body is never read: what founders answer does not matter beyond the status.
       await res.body?.cancel().catch(() => {});
       const delivered = res.status >= 200 && res.status < 300;
-      return { delivered, responseStatus: res.status, error: null };
+      return {
+        delivered,
+        responseStatus: res.status,
+        error: null,
+        retryAfterMs: retryAfterMs(res),
+      };
     } catch (error) {
       const timedOut = error instanceof DOMException && error.name === "TimeoutError";
       return {
@@ -288,6 +306,13 @@ export class WebhookDelivery {
       };
     }
   }
+}
+
+/** A 429 or 503's `Retry-After` in whole seconds (RFC 9110 §10.2.3), as ms capped at an hour. */
+function retryAfterMs(res: Response): number | undefined {
+  if (res.status !== 429 && res.status !== 503) return undefined;
+  const seconds = /^\d{1,9}$/.exec(res.headers.get("retry-after")?.trim() ?? "")?.[0];
+  return seconds === undefined ? undefined : Math.min(Number(seconds) * 1000, 3_600_000);
 }
 
 /** Whether an endpoint takes an event type (`webhook.test` always). */

@@ -13,8 +13,15 @@ export interface Received {
   at: number;
 }
 
-/** An answer: a status, a redirect to a path of this receiver, or hang until the client gives up. */
-export type Answer = number | { redirect: string } | "hang";
+/**
+ * An answer: a status, a status with headers, a redirect to a path of this receiver, or hang until
+ * the client gives up.
+ */
+export type Answer =
+  | number
+  | { status: number; headers: Record<string, string> }
+  | { redirect: string }
+  | "hang";
 
 export interface Receiver extends AsyncDisposable {
   url: string;
@@ -49,6 +56,9 @@ export function startReceiver(script: Answer[] = [], fallback: Answer = 200): Re
         hangs.push(abort);
         await new Promise((resolve) => abort.signal.addEventListener("abort", resolve));
         return new Response("late", { status: 200 });
+      }
+      if (typeof answer === "object" && "status" in answer) {
+        return new Response("busy", answer);
       }
       if (typeof answer === "object") {
         return new Response(null, { status: 302, headers: { location: answer.redirect } });

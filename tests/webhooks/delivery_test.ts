@@ -94,6 +94,15 @@ Deno.test("a redirect is not followed: the 3xx is a failed attempt and its targe
   ]);
 });
 
+Deno.test("a 503 or 429 with Retry-After waits at least that long before the next attempt", async () => {
+  await using receiver = startReceiver([{ status: 503, headers: { "retry-after": "1" } }], 200);
+  await using world = await hookWorld(`${receiver.url}/hook`);
+  world.delivery({ retryDelaysMs: FAST_RETRIES }).start();
+  await world.queue();
+  const [first, second] = await receiver.waitFor(2, 10_000);
+  assert.ok(second.at - first.at >= 950, `retried after ${second.at - first.at} ms`);
+});
+
 Deno.test("after the last retry an event is given up: logged failed, removed from the outbox", async () => {
   await using receiver = startReceiver([], 503);
   await using world = await hookWorld(`${receiver.url}/hook`);
@@ -155,3 +164,19 @@ async function waitUntil(condition: () => Promise<boolean>, ms = 10_000): Promis
     await new Promise((r) => setTimeout(r, 25));
   }
 }
+
+Deno.test("the deliveries log keeps the newest 100 attempts of a platform", async () => {
+  await using receiver = startReceiver();
+  await using world = await hookWorld(`${receiver.url}/hook`);
+  const loop = world.delivery({ concurrency: 8 });
+  const ids: string[] = [];
+  for (let i = 0; i < 130; i++) ids.push(await world.queue("usage.near_limit", { i }));
+  while (await loop.runPass() > 0) { /* drain */ }
+  assert.equal(receiver.hits().length, 130);
+  const stored = [];
+  for await (const e of world.kv.list({ prefix: ["webhook_delivery", PLATFORM] })) stored.push(e);
+  assert.equal(stored.length, 100);
+  const log = await listDeliveries(world.kv, PLATFORM);
+  assert.equal(log.length, 100);
+  assert.ok(log.every((e, i) => i === 0 || log[i - 1].at >= e.at), "newest first");
+});
