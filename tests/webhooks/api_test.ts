@@ -258,3 +258,16 @@ Deno.test("GET /dashboard/webhooks renders the form, the deliveries and a warnin
   assert.match(text, /href="\/dashboard\/webhooks"/);
   assert.ok(!text.includes("whsec_"), "the page holds a secret");
 });
+
+Deno.test("GET /dashboard/webhooks sends the signed-out to sign-in and the unpaid to billing", async () => {
+  await using t = await testApp();
+  let res = await t.app.request("/dashboard/webhooks");
+  assert.equal(res.status, 302, await res.text());
+  assert.equal(res.headers.get("location"), "/sign-in");
+  const token = await t.signIn(USER);
+  res = await t.app.request("/dashboard/webhooks", {
+    headers: founderHeaders(token, { via: "cookie" }),
+  });
+  assert.equal(res.status, 302, await res.text());
+  assert.equal(res.headers.get("location"), "/dashboard/billing");
+});
