@@ -138,12 +138,16 @@ export class WebhookDelivery {
   #schedule(delay: number): void {
     this.#timer = setTimeout(async () => {
       if (this.#stopped) return;
+      let full = false;
       do {
         this.#again = false;
-        await this.runPass().catch((error) =>
-          this.#o.log.log("error", "webhook delivery pass failed", { error })
-        );
-      } while (this.#again && !this.#stopped);
+        const attempted = await this.runPass().catch((error) => {
+          this.#o.log.log("error", "webhook delivery pass failed", { error });
+          return 0;
+        });
+        // A full batch means a backlog: the next pass starts at once, not after `pollMs`.
+        full = attempted >= this.#o.batch;
+      } while ((this.#again || full) && !this.#stopped);
       if (!this.#stopped) this.#schedule(this.#o.pollMs);
     }, delay);
   }
