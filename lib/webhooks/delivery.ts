@@ -236,12 +236,13 @@ export class WebhookDelivery {
       log.log("info", "webhook delivered", fields);
     } else {
       const delays = this.#o.retryDelaysMs;
-      // Standard Webhooks: a 429/503's Retry-After is taken into account (never sooner than it).
+      // Standard Webhooks: up to 10 % of jitter, so failures do not retry in step; a 429/503's
+      // Retry-After is honoured (never sooner than it).
       const delay = Math.max(
-        delays[Math.min(record.attempts - 1, delays.length - 1)],
+        delays[Math.min(record.attempts - 1, delays.length - 1)] * (1 + Math.random() * 0.1),
         outcome.retryAfterMs ?? 0,
       );
-      const nextAt = this.#o.now() + delay;
+      const nextAt = Math.round(this.#o.now() + delay);
       if (nextAt > record.createdAt + this.#o.maxAgeMs) {
         entry.status = "failed";
         await retryTransient(() =>

@@ -17,10 +17,14 @@
 /** Resolves a host name to its addresses (A and AAAA). */
 export type Resolver = (hostname: string) => Promise<string[]>;
 
-/** `Deno.resolveDns` for A and AAAA; a name with neither answers `[]`. */
+/** How long a lookup may take: an attempt (lookup + 10 s request) must end well within its lease. */
+const RESOLVE_TIMEOUT_MS = 5_000;
+
+/** `Deno.resolveDns` for A and AAAA, at most 5 s; a name with neither answers `[]`. */
 export const resolveWithDns: Resolver = async (hostname) => {
+  const signal = AbortSignal.timeout(RESOLVE_TIMEOUT_MS);
   const settle = (type: "A" | "AAAA") =>
-    Deno.resolveDns(hostname, type).catch(() => [] as string[]);
+    Deno.resolveDns(hostname, type, { signal }).catch(() => [] as string[]);
   const [a, aaaa] = await Promise.all([settle("A"), settle("AAAA")]);
   return [...a, ...aaaa];
 };
