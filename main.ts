@@ -13,6 +13,7 @@ import { KvOpenError, openKv } from "./lib/kv/open.ts";
 import { createLogger } from "./lib/log.ts";
 import { DEV_FILES, portInUseMessage, startupMessage } from "./lib/startup.ts";
 import { UsageMeter } from "./lib/usage/meter.ts";
+import { startWebhookDelivery } from "./lib/webhooks/worker.ts";
 
 const log = createLogger();
 
@@ -69,6 +70,8 @@ const secrets = await createSecretBox(
 const { verifySession, devSigner } = createFounderAuth(config, {
   devKeyPair: devSignInEnabled(config) ? await loadDevKeyPair(DEV_FILES.sessionKeyPair) : undefined,
 });
+// Founders' webhooks: this process's delivery loop (every process runs one; leases keep them apart).
+const webhooks = startWebhookDelivery({ config, kv, secrets, log });
 const app = createApp({
   config,
   kv,
@@ -84,6 +87,7 @@ const app = createApp({
   endUserPlans: new EndUserPlanCache(reads, { ttlMs: config.cacheTtlMs }),
   // One per process: sized from this process's V8 heap limit (lib/http/body_budget.ts).
   bodyBudget: bodyBudgetFromHeap(),
+  webhooks,
 });
 
 let server: Deno.HttpServer;
@@ -120,6 +124,7 @@ async function shutdown(signal: string) {
   stopping = true;
   log.log("info", "shutting down", { signal });
   await server.shutdown();
+  await webhooks.stop();
   await localStripe?.close();
   await meter.close();
   kv.close();

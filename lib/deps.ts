@@ -9,6 +9,7 @@ import type { SecretBox } from "./crypto/secrets.ts";
 import type { BodyBudget } from "./http/body_budget.ts";
 import type { Logger } from "./log.ts";
 import type { UsageMeter } from "./usage/meter.ts";
+import type { Resolver } from "./webhooks/url_policy.ts";
 
 /** Everything a request may use, passed in once to `createApp`. */
 export interface Deps {
@@ -32,4 +33,8 @@ export interface Deps {
   usageSnapshots: SnapshotCache;
   /** This process's memory budget and read deadline for request bodies (one per process). */
   bodyBudget: BodyBudget;
+  /** This process's founders' webhook loop, woken after queueing (absent: its 1 s poll finds it). */
+  webhooks?: { wake(): void };
+  /** Resolves host names for the webhook URL rules (default `Deno.resolveDns`; tests pass a fake). */
+  resolveHost?: Resolver;
 }

@@ -31,6 +31,9 @@ import * as dashboardApiStripeDisconnect from "./dashboard/api/stripe/disconnect
 import * as dashboardApiTiersPreview from "./dashboard/api/tiers/preview.ts";
 import * as dashboardApiUsage from "./dashboard/api/usage.ts";
 import * as dashboardApiUsageCsv from "./dashboard/api/usage.csv.ts";
+import * as dashboardApiWebhooks from "./dashboard/api/webhooks.ts";
+import * as dashboardApiWebhooksRotate from "./dashboard/api/webhooks/rotate.ts";
+import * as dashboardApiWebhooksTest from "./dashboard/api/webhooks/test.ts";
 import * as webhookPlatform from "./webhook/platform.ts";
 import * as home from "./index.tsx";
 import * as signIn from "./sign-in.tsx";
@@ -41,6 +44,7 @@ import * as dashboardAnalytics from "./dashboard/analytics.tsx";
 import * as dashboardSettings from "./dashboard/settings.tsx";
 import * as dashboardStripeConnect from "./dashboard/stripe/connect.tsx";
 import * as dashboardStripeCallback from "./dashboard/stripe/callback.tsx";
+import * as dashboardWebhooks from "./dashboard/webhooks.tsx";
 
 export const MANIFEST: readonly RouteDefinition[] = [
   health.route,
@@ -66,6 +70,9 @@ export const MANIFEST: readonly RouteDefinition[] = [
   dashboardApiTiersPreview.route,
   dashboardApiUsage.route,
   dashboardApiUsageCsv.route,
+  dashboardApiWebhooks.route,
+  dashboardApiWebhooksRotate.route,
+  dashboardApiWebhooksTest.route,
   webhookPlatform.route,
   home.route,
   signIn.route,
@@ -76,4 +83,5 @@ export const MANIFEST: readonly RouteDefinition[] = [
   dashboardSettings.route,
   dashboardStripeConnect.route,
   dashboardStripeCallback.route,
+  dashboardWebhooks.route,
 ];

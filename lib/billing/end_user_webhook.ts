@@ -21,7 +21,14 @@
 import type Stripe from "stripe";
 import type { Deps } from "../deps.ts";
 import { ApiError } from "../errors.ts";
-import { applyEndUserEvent, findCustomerOwner, type SubscriptionState } from "../kv/end_users.ts";
+import {
+  applyEndUserEvent,
+  type EndUserBilling,
+  entitlement,
+  findCustomerOwner,
+  type SubscriptionState,
+} from "../kv/end_users.ts";
+import { queueEvent } from "../kv/outbox.ts";
 import { isEventProcessed, markEventProcessed } from "../kv/stripe_events.ts";
 import { keys } from "../kv/keys.ts";
 import {
@@ -47,7 +54,15 @@ import {
 
 type WebhookDeps = Pick<
   Deps,
-  "kv" | "stripeFor" | "secrets" | "now" | "log" | "endUserPlans" | "config" | "tenants"
+  | "kv"
+  | "stripeFor"
+  | "secrets"
+  | "now"
+  | "log"
+  | "endUserPlans"
+  | "config"
+  | "tenants"
+  | "webhooks"
 >;
 
 export type EndUserEventOutcome =
@@ -409,8 +424,12 @@ export async function handleEndUserEvent(
       if (meta.userId !== undefined && meta.userId !== user) return null;
       return subscriptionState(subscription, tiers, connection);
     },
+    alsoInCommit: (op, before, after) => queuePlanChange(op, tiers, before, after, deps.now()),
   }, deps.now());
-  if (outcome === "applied") deps.endUserPlans.forget(platformId, user);
+  if (outcome === "applied") {
+    deps.endUserPlans.forget(platformId, user);
+    deps.webhooks?.wake(); // a subscription.updated may be in the outbox now
+  }
   if (outcome === "foreign") {
     deps.log.log("warn", "a Stripe event names a customer of another end-user; ignored", {
       platformId,
@@ -517,4 +536,28 @@ function idOf(value: unknown): string | null {
   const id = typeof value === "object" && value !== null ? (value as { id?: unknown }).id : value;
   // Stripe's ids are short; a long one is not Stripe's, and would not fit a KV key.
   return typeof id === "string" && id.length > 0 && id.length <= MAX_ID ? id : null;
+}
+
+/**
+ * Queues the founders' `subscription.updated` event in the commit of an end-user's billing change
+ * when the tier it entitles to changes (from/to: tier ids, the default tier when no subscription
+ * entitles; status: the subscription's Stripe status).
+ */
+function queuePlanChange(
+  op: Deno.AtomicOperation,
+  tiers: readonly Tier[],
+  before: EndUserBilling | null,
+  after: EndUserBilling,
+  now: Date,
+): void {
+  // The tier a call counts against without a subscription (resolvePlan's default: the first free one).
+  const fallback = tiers.find((t) => t.price === 0)?.id ?? null;
+  const from = entitlement(before)?.tier ?? fallback;
+  const to = entitlement(after)?.tier ?? fallback;
+  if (from === to) return;
+  queueEvent(op, after.platformId, {
+    type: "subscription.updated",
+    timestamp: now.toISOString(),
+    data: { platformId: after.platformId, userId: after.userId, from, to, status: after.status },
+  }, now.getTime());
 }

@@ -125,6 +125,15 @@ export interface ApplyInput {
    * than what another handler committed before (Stripe's advice: fetch, don't trust event order).
    */
   fetchState: () => Promise<SubscriptionState | null>;
+  /**
+   * Adds writes to the commit that applies the change (the founders' `subscription.updated`
+   * event), so they exist exactly when the change does. Called on every attempt that may commit.
+   */
+  alsoInCommit?: (
+    op: Deno.AtomicOperation,
+    before: EndUserBilling | null,
+    after: EndUserBilling,
+  ) => void;
 }
 
 /**
@@ -165,6 +174,7 @@ export async function applyEndUserEvent(
       outcome = "applied";
       const record = nextRecord(entry.value, input, state, customerId, now);
       op.set(recordKey, record).sum(keys.endUserBillingVersion(input.platformId), 1n);
+      input.alsoInCommit?.(op, entry.value, record);
       if (index && customerId) {
         op.check(index).set(
           keys.endUserByCustomer(customerId),

@@ -143,6 +143,19 @@ export const keys = {
   outboxDue: (dueAt: number, eventId: string) => ["outbox_due", dueAt, eventId] as const,
   /** prefix of `outboxDue`: list with `end` = `outboxDue(now, "")` for what is due now. */
   outboxDueAll: () => ["outbox_due"] as const,
+  /**
+   * `WebhookEndpoint` (lib/kv/webhooks.ts): a platform's one founders' webhook endpoint (URL, event
+   * types, sealed signing secret).
+   */
+  webhookEndpoint: (platformId: string) => ["webhook_endpoint", platformId] as const,
+  /**
+   * `DeliveryLogEntry`: one delivery attempt of a platform's webhook events, by attempt time (ms);
+   * capped to the newest 100 per platform (`trimDeliveryLog`).
+   */
+  webhookDelivery: (platformId: string, at: number, eventId: string, attempt: number) =>
+    ["webhook_delivery", platformId, at, eventId, attempt] as const,
+  /** prefix: a platform's delivery log (list in reverse for the newest first). */
+  webhookDeliveries: (platformId: string) => ["webhook_delivery", platformId] as const,
   /** The time of the last write probe (`/health`, start-up): proof that KV can write. */
   health: () => ["health"] as const,
 } as const;

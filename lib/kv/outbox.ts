@@ -66,3 +66,117 @@ export function queueEvent(
   op.set(keys.outboxDue(now, id), id);
   return id;
 }
+
+/** A record this process holds a lease on: the entry as claimed, for the checked writes that end the attempt. */
+export interface ClaimedRecord {
+  record: OutboxRecord;
+  versionstamp: string;
+}
+
+/**
+ * Ids of the records due at `now` (oldest due first), at most `limit`. Pointers only: a record is
+ * attempted only once `claimDue` wins it, so listing costs nothing when another process is faster.
+ */
+export async function listDue(
+  kv: Deno.Kv,
+  now: number,
+  limit: number,
+): Promise<{ id: string; dueAt: number }[]> {
+  const due: { id: string; dueAt: number }[] = [];
+  const iter = kv.list<string>(
+    { start: keys.outboxDueAll(), end: keys.outboxDue(now + 1, "") },
+    { limit },
+  );
+  for await (const entry of iter) {
+    due.push({ id: entry.value, dueAt: entry.key[1] as number });
+  }
+  return due;
+}
+
+/**
+ * Claims a due record for one attempt, atomically: the record and its due index are checked, the
+ * index moves to `now + leaseMs` and `attempts` goes up, in one commit. Of several processes
+ * claiming the same record, exactly one wins; the others get `null`. If the winner dies mid-attempt,
+ * the lease runs out and the record is due again, so an event outlives any process. A dangling
+ * index (its record gone) is removed and answers `null`.
+ */
+export async function claimDue(
+  kv: Deno.Kv,
+  due: { id: string; dueAt: number },
+  now: number,
+  leaseMs: number,
+): Promise<ClaimedRecord | null> {
+  const indexKey = keys.outboxDue(due.dueAt, due.id);
+  const [record, index] = await kv.getMany<[OutboxRecord, string]>([keys.outbox(due.id), indexKey]);
+  if (index.versionstamp === null) return null;
+  if (record.value === null || record.value.dueAt !== due.dueAt) {
+    // The index outlived its record (or the record moved on): drop the pointer, if it still holds.
+    await kv.atomic().check(index).delete(indexKey).commit();
+    return null;
+  }
+  const leased: OutboxRecord = {
+    ...record.value,
+    attempts: record.value.attempts + 1,
+    dueAt: now + leaseMs,
+  };
+  const result = await kv.atomic()
+    .check(record)
+    .check(index)
+    .delete(indexKey)
+    .set(keys.outboxDue(leased.dueAt, leased.id), leased.id)
+    .set(keys.outbox(leased.id), leased)
+    .commit();
+  return result.ok ? { record: leased, versionstamp: result.versionstamp } : null;
+}
+
+/**
+ * Ends a claimed record's life (delivered, given up, or dropped), with `alsoWrite` (the delivery
+ * log's entry) in the same commit. Checked against the claim; if the lease ran out and another
+ * process took the record meanwhile, the record is deleted all the same (this attempt succeeded or
+ * ended it), with whichever due index it has now. Returns whether the claim still held.
+ */
+export async function finishClaimed(
+  kv: Deno.Kv,
+  claimed: ClaimedRecord,
+  alsoWrite: (op: Deno.AtomicOperation) => void = () => {},
+): Promise<boolean> {
+  const { record } = claimed;
+  const op = kv.atomic()
+    .check({ key: keys.outbox(record.id), versionstamp: claimed.versionstamp })
+    .delete(keys.outbox(record.id))
+    .delete(keys.outboxDue(record.dueAt, record.id));
+  alsoWrite(op);
+  if ((await op.commit()).ok) return true;
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const current = await kv.get<OutboxRecord>(keys.outbox(record.id));
+    const op = kv.atomic().check(current);
+    if (current.value) {
+      op.delete(keys.outbox(record.id)).delete(keys.outboxDue(current.value.dueAt, record.id));
+    }
+    alsoWrite(op);
+    if ((await op.commit()).ok) return false;
+  }
+  return false;
+}
+
+/**
+ * Schedules a claimed record's next attempt at `dueAt` (its index moves there), with `alsoWrite`
+ * in the same commit. Returns `false`, writing nothing, when the claim no longer holds (another
+ * process took the record after this lease ran out; it schedules it now).
+ */
+export async function rescheduleClaimed(
+  kv: Deno.Kv,
+  claimed: ClaimedRecord,
+  dueAt: number,
+  alsoWrite: (op: Deno.AtomicOperation) => void = () => {},
+): Promise<boolean> {
+  const { record } = claimed;
+  const next: OutboxRecord = { ...record, dueAt };
+  const op = kv.atomic()
+    .check({ key: keys.outbox(record.id), versionstamp: claimed.versionstamp })
+    .delete(keys.outboxDue(record.dueAt, record.id))
+    .set(keys.outboxDue(dueAt, record.id), record.id)
+    .set(keys.outbox(record.id), next);
+  alsoWrite(op);
+  return (await op.commit()).ok;
+}

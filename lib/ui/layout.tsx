@@ -5,12 +5,19 @@ import ClerkAuth from "../../islands/ClerkAuth.tsx";
 import { Island, RenderCtx } from "./island.tsx";
 
 /** The dashboard's sections; each is one click from every dashboard page. */
-export type DashboardSection = "overview" | "analytics" | "tiers" | "billing" | "settings";
+export type DashboardSection =
+  | "overview"
+  | "analytics"
+  | "tiers"
+  | "webhooks"
+  | "billing"
+  | "settings";
 
 export const DASHBOARD_NAV: ReadonlyArray<{ id: DashboardSection; href: string; label: string }> = [
   { id: "overview", href: "/dashboard", label: "Overview" },
   { id: "analytics", href: "/dashboard/analytics", label: "Analytics" },
   { id: "tiers", href: "/dashboard/tiers", label: "Tiers" },
+  { id: "webhooks", href: "/dashboard/webhooks", label: "Webhooks" },
   { id: "billing", href: "/dashboard/billing", label: "Billing" },
   { id: "settings", href: "/dashboard/settings", label: "Settings" },
 ];

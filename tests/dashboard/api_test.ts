@@ -35,6 +35,16 @@ const PROTECTED: Array<{ method: string; path: string; body?: unknown; paid: boo
     paid: true,
   },
   { method: "POST", path: "/dashboard/api/stripe/sync", paid: true },
+  { method: "GET", path: "/dashboard/api/webhooks", paid: true },
+  {
+    method: "PUT",
+    path: "/dashboard/api/webhooks",
+    body: { url: "http://127.0.0.1:9/hook" },
+    paid: true,
+  },
+  { method: "DELETE", path: "/dashboard/api/webhooks", paid: true },
+  { method: "POST", path: "/dashboard/api/webhooks/rotate", paid: true },
+  { method: "POST", path: "/dashboard/api/webhooks/test", paid: true },
 ];
 
 async function call(

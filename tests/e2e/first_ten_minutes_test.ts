@@ -172,7 +172,7 @@ Deno.test({
           await page.goto(`${base}/dashboard`);
           await page.setViewportSize(PHONE);
           const tabs = page.locator(".app-nav a");
-          assert.equal(await tabs.count(), 6);
+          assert.equal(await tabs.count(), 7);
           assert.deepEqual(await clipped(page, ".app-nav a"), [], "tabs cut off");
           const nav = await page.locator(".app-nav").evaluate((n) => n.scrollWidth - n.clientWidth);
           assert.ok(nav <= 0, `the tab bar scrolls sideways by ${nav}px`);

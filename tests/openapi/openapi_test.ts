@@ -406,3 +406,38 @@ Deno.test("the analytics API's real answers match the document (usage, usage.csv
   );
   assert.deepEqual(body.tiers.map((x: Json) => [x.id, x.users, x.overLimit]), [["free", 3, 1]]);
 });
+
+Deno.test("the webhooks API's real answers match the document", async () => {
+  await using t = await testApp();
+  const check = new Conformance(await fetchDocument(t));
+  await payFounder(t.kv, "user_hooks_doc");
+  await seedPlatform(t.kv, undefined, "Acme", "user_hooks_doc");
+  const headers = founderHeaders(await t.signIn("user_hooks_doc"));
+  const call = (method: string, path: string, body?: unknown) =>
+    t.app.request(path, {
+      method,
+      headers: { ...headers, "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  const hooks = "/dashboard/api/webhooks";
+  await check.check("GET", hooks, await call("GET", hooks));
+  await check.check("POST", `${hooks}/test`, await call("POST", `${hooks}/test`));
+  await check.check("PUT", hooks, await call("PUT", hooks, { url: "ftp://x" }));
+  let body = await check.check(
+    "PUT",
+    hooks,
+    await call("PUT", hooks, { url: "http://127.0.0.1:9/h" }),
+  );
+  assert.match(body.secret, /^whsec_/);
+  await check.check(
+    "PUT",
+    hooks,
+    await call("PUT", hooks, { url: "http://127.0.0.1:9/h", events: ["usage.near_limit"] }),
+  );
+  body = await check.check("POST", `${hooks}/rotate`, await call("POST", `${hooks}/rotate`));
+  assert.match(body.secret, /^whsec_/);
+  body = await check.check("POST", `${hooks}/test`, await call("POST", `${hooks}/test`));
+  assert.match(body.eventId, /^msg_/);
+  await check.check("GET", hooks, await call("GET", hooks));
+  await check.check("DELETE", hooks, await call("DELETE", hooks));
+});
