@@ -26,16 +26,19 @@ export async function readUsage(
   const chosen = feature === undefined
     ? mainMeter(tier)
     : countedFeature(tenant.tiers, tier, feature);
-  const entries = Object.entries(tier.features ?? {});
   const read = (m: Metered) => meter.read(tenant.platformId, periodOf(m.period, at), userId, m.id);
-  const [count, ...featureCounts] = await Promise.all([
-    read(chosen),
-    ...entries.map(([id, f]) =>
-      typeof f === "object"
-        ? read({ kind: "metered", id, limit: f.limit, period: f.period ?? tier.period })
-        : null
-    ),
-  ]);
+  // A tier without features (the common case) reads one counter, as before features.
+  const entries = tier.features === undefined ? [] : Object.entries(tier.features);
+  const [count, ...featureCounts] = entries.length === 0
+    ? [await read(chosen)]
+    : await Promise.all([
+      read(chosen),
+      ...entries.map(([id, f]) =>
+        typeof f === "object"
+          ? read({ kind: "metered", id, limit: f.limit, period: f.period ?? tier.period })
+          : null
+      ),
+    ]);
   const period = periodOf(chosen.period, at);
   const result: CountResult = {
     ok: true,
