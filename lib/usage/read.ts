@@ -3,13 +3,21 @@
  * their tier) and `GET /api/check` (would a call be allowed now). Both read through the meter,
  * so they share its cached counts: one read of the end-user's shard guard confirms them all.
  */
-import type { Caller } from "../auth/caller.ts";
 import type { CheckResponse } from "../schemas/responses.ts";
 import { countedFeature, featureOf, mainMeter, type Metered } from "./features.ts";
 import type { UsageMeter } from "./meter.ts";
 import { periodOf } from "./period.ts";
 import { type UsageBody, usageBody, type UsageNumbers, usageNumbers } from "./response.ts";
 import type { CountResult } from "./decide.ts";
+import type { Tier } from "../schemas/tiers.ts";
+
+/** What these reads need of the tenant API's caller (lib/auth's `Caller` is one). */
+export interface ReadingCaller {
+  tenant: { platformId: string; tiers: readonly Tier[] };
+  userId: string;
+  tier: Tier;
+  planSource: string;
+}
 
 /**
  * The end-user's usage now: `usage` is the main meter's, or `feature`'s when given (403 when the
@@ -18,7 +26,7 @@ import type { CountResult } from "./decide.ts";
  */
 export async function readUsage(
   meter: UsageMeter,
-  caller: Caller,
+  caller: ReadingCaller,
   feature: string | undefined,
   at: Date,
 ): Promise<{ body: UsageBody; result: CountResult }> {
@@ -68,7 +76,7 @@ export async function readUsage(
  */
 export async function checkCall(
   meter: UsageMeter,
-  caller: Caller,
+  caller: ReadingCaller,
   feature: string | undefined,
   amount: number,
   at: Date,
