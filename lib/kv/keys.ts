@@ -38,7 +38,8 @@ export const keys = {
   /**
    * `Notice` (lib/usage/decide.ts): the limits at which an end-user's threshold events were sent for
    * one counter in one period (`feature` "" is the main meter: feature ids are never empty).
-   * Guarded by the user's shard like the counter; written only in the commit that queues an event.
+   * Guarded by the user's shard like the counter; written only in the commit that queues an event,
+   * expiring a week after its period ends.
    */
   usageNotice: (platformId: string, period: string, userId: string, feature: string) =>
     ["usage_notice", platformId, period, userId, feature] as const,

@@ -119,6 +119,9 @@ export interface MeterStats {
 
 const MAX_ATTEMPTS = 200;
 
+/** How long a threshold notice outlives its period (calls straddling the end, clock skew). */
+const NOTICE_GRACE_MS = 7 * 24 * 60 * 60 * 1000;
+
 /** A counter to know, under its shard's guard; with the idempotency record to look up, if any. */
 interface Counted {
   counterKey: Deno.KvKey;
@@ -378,7 +381,9 @@ export class UsageMeter {
             op.set(item.idemKey!, answer, { expireIn: IDEMPOTENCY_TTL_MS });
           }
           for (const { item, notice } of decision.notices.values()) {
-            op.set(item.noticeKey!, notice);
+            // Needed only while its period can still be counted: gone a week after it ends.
+            const expireIn = Math.max(0, item.req.period.end.getTime() - now) + NOTICE_GRACE_MS;
+            op.set(item.noticeKey!, notice, { expireIn });
           }
           for (const { item, type, count } of decision.events) {
             const event = thresholdEvent(
