@@ -138,8 +138,9 @@ export interface Decision<T> {
  * granted request leaves the count at or above `nearThreshold(limit)`, and `usage.limit_reached`
  * when one leaves nothing remaining or, failing that, on a refusal; each only when its notice
  * does not hold that limit yet. `notices` (notice id → stored notice, `null` for none) must hold
- * the notice of every request that `mayNotify`; it is updated in place, like `counts`. A request
- * below the threshold never looks at it, so the meter reads notices only near the limit.
+ * the notice of every request that `mayNotify` (one missing sends nothing); it is updated in
+ * place, like `counts`. A request below the threshold never looks at it, so the meter reads
+ * notices only near the limit.
  *
  * @example decide([{ req, counterId: "u", idemId: undefined, fingerprint: undefined }], new Map([["u", 9]]), new Map(), now, boundsOf)
  */
@@ -205,6 +206,9 @@ export function decide<T extends Decidable>(
       const reached = fits ? count === limit : true;
       // The common case: far from the limit, nothing to look at.
       if (!near && !reached) continue;
+      // Not loaded: the meter loads every notice a request may need (`mayNotify`); sending
+      // without it could send twice, so nothing is sent.
+      if (!notices.has(item.noticeId)) continue;
       const known = notices.get(item.noticeId) ?? null;
       const sendNear = near && !known?.near.includes(limit);
       const sendReached = reached && !known?.reached.includes(limit);

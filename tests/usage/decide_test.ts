@@ -322,6 +322,13 @@ const thresholdCases: {
     written: {},
   },
   {
+    name: "a notice the meter did not load: nothing is sent (never twice)",
+    counts: { u: 9 },
+    items: [noticed("u", { limit: 10 })],
+    events: [],
+    written: {},
+  },
+  {
     name: "a limit of 0: no counted call, so no near_limit; the first refusal is limit_reached",
     notices: { "n/u": null },
     items: [noticed("u", { limit: 0 }), noticed("u", { limit: 0 })],
