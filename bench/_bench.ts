@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 import { runAdmin } from "../cli/admin.ts";
 import { hashApiKey } from "../lib/api_keys.ts";
 import { setTiers } from "../lib/kv/tiers.ts";
+import type { TierInput } from "../lib/schemas/tiers.ts";
 
 export const ROOT = fileURLToPath(new URL("../", import.meta.url));
 export const LUA = `${ROOT}bench/wrk/tenant.lua`;
@@ -143,11 +144,25 @@ export function freePort(): number {
   return port;
 }
 
-/** The tiers of the bench's platform: "free" unlimited (runs measure the path), "exact" limited. */
-export function benchTiers(exactLimit: number) {
+/**
+ * The tiers of the bench's platform: "free" unlimited (runs measure the path), "exact" limited;
+ * for the features pair (bench/features.ts), "plain" (a large finite limit, no features) and
+ * "featured" (the same limit and three features: two metered, one on/off).
+ */
+export function benchTiers(exactLimit: number): TierInput[] {
+  const large = 1_000_000_000;
   return [
-    { id: "free", name: "Free", price: 0, limit: null, period: "month" as const },
-    { id: "exact", name: "Exact", price: 1, limit: exactLimit, period: "month" as const },
+    { id: "free", name: "Free", price: 0, limit: null, period: "month" },
+    { id: "exact", name: "Exact", price: 1, limit: exactLimit, period: "month" },
+    { id: "plain", name: "Plain", price: 2, limit: large, period: "month" },
+    {
+      id: "featured",
+      name: "Featured",
+      price: 3,
+      limit: large,
+      period: "month",
+      features: { exports: { limit: large }, searches: { limit: large, period: "day" }, sso: true },
+    },
   ];
 }
 

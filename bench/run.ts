@@ -9,7 +9,9 @@
  * one platform and key) as subprocesses, alternates them under the same wrk settings (1 thread,
  * 50 connections, the same Lua script), and prints markdown tables, also written to
  * bench/RESULTS.md (bench/out/quick.md with --quick), followed by dream-api's CPU breakdown
- * (bench/cpu.ts) and the founders' analytics (bench/preview.ts). Needs `wrk` and `redis-server`.
+ * (bench/cpu.ts), the founders' analytics (bench/preview.ts), the hot path with features
+ * (bench/features.ts) and the cost of a commit that queues a founders' event (bench/outbox.ts).
+ * Needs `wrk` and `redis-server`.
  */
 import { parseArgs } from "node:util";
 import { keys } from "../lib/kv/keys.ts";
@@ -339,7 +341,10 @@ async function main() {
       distinctSeconds,
       peaks,
     });
-    const report = `${table}\n${await cpuReport()}\n${await previewReport()}`;
+    const report = `${table}\n${await cpuReport()}\n${await previewReport()}\n${await sideReport(
+      "bench/features.ts",
+      "(7) Features on the hot path",
+    )}\n${await sideReport("bench/outbox.ts", "(8) The cost of a commit with an event")}`;
     console.log(report);
     const target = QUICK ? `${ROOT}bench/out/quick.md` : `${ROOT}bench/RESULTS.md`;
     await Deno.mkdir(`${ROOT}bench/out`, { recursive: true });
@@ -489,6 +494,18 @@ async function cpuReport(): Promise<string> {
   }).output();
   const text = new TextDecoder().decode(out.stdout);
   return out.success ? text : `## CPU breakdown\n\nfailed:\n\n${text}\n`;
+}
+
+/** A side bench (its own servers and KV) run in its own process; its markdown, or its failure. */
+async function sideReport(script: string, title: string): Promise<string> {
+  console.error(`[bench] ${title} (${script})…`);
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", `${ROOT}${script}`, ...(QUICK ? ["--quick"] : []), "--markdown"],
+    stdout: "piped",
+    stderr: "inherit",
+  }).output();
+  const text = new TextDecoder().decode(out.stdout);
+  return out.success ? text : `## ${title}\n\nfailed:\n\n${text}\n`;
 }
 
 /**

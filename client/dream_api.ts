@@ -16,10 +16,15 @@
  * }
  * ```
  *
+ * Features: `track(userId, { feature: "exports" })` counts against a metered feature of the plan,
+ * `check(userId, { feature })` asks whether a call would be allowed (counting nothing), and
+ * `usage()` lists every feature of the end-user's plan.
+ *
  * Retries: `track`, `createCheckout` and `customerPortal` always send an `Idempotency-Key` (yours,
  * or a fresh `crypto.randomUUID()`), so a retry after a lost answer returns the first answer and
- * never counts or creates twice; `usage` is a GET. All four are retried on network errors and 5xx
- * answers, with exponential backoff and full jitter. 4xx answers (including 429) are never retried.
+ * never counts or creates twice; `usage` and `check` are GETs. All are retried on network errors
+ * and 5xx answers, with exponential backoff and full jitter. 4xx answers (including 429) are never
+ * retried.
  *
  * @module
  */
@@ -35,6 +40,11 @@ export interface Usage {
 export interface Period {
   start: string;
   end: string;
+}
+
+/** An on/off feature of the end-user's plan. */
+export interface SwitchState {
+  enabled: boolean;
 }
 
 /** Which rule chose the plan: a Stripe subscription, the `plan` you sent, or the default tier. */
@@ -55,6 +65,10 @@ export interface UsageResult {
   plan: string;
   planSource: PlanSource;
   period: Period;
+  /** The feature counted or read; absent for the plan's main meter. */
+  feature?: string;
+  /** `usage()`: every feature of the end-user's plan (when it declares features). */
+  features?: Record<string, Usage | SwitchState>;
   rateLimit: RateLimit;
 }
 
@@ -64,6 +78,17 @@ export interface TrackResult extends UsageResult {
   idempotencyKey: string;
   /** `true` when the server returned the stored answer of an earlier call with this key. */
   replayed: boolean;
+}
+
+/** The answer of `check()`: whether the call would be allowed now (nothing was counted). */
+export interface CheckResult {
+  allowed: boolean;
+  /** The feature checked; `null` for the plan's main meter. */
+  feature: string | null;
+  /** The end-user's tier id. */
+  plan: string;
+  /** The usage as it stands, for metered checks. */
+  usage?: Usage;
 }
 
 /** The answer of `createCheckout()`: send the end-user's browser to `url`. */
@@ -135,6 +160,8 @@ export class LimitExceededError extends DreamApiError {
   readonly period: Period;
   /** Seconds until the period ends and the limit frees up (the `Retry-After` header). */
   readonly retryAfter: number;
+  /** The feature whose limit was reached; absent for the plan's main meter. */
+  readonly feature?: string;
 
   constructor(
     message: string,
@@ -144,6 +171,7 @@ export class LimitExceededError extends DreamApiError {
       planSource: PlanSource;
       period: Period;
       retryAfter: number;
+      feature?: string;
     },
   ) {
     super(429, "limit_exceeded", message);
@@ -152,6 +180,28 @@ export class LimitExceededError extends DreamApiError {
     this.planSource = fields.planSource;
     this.period = fields.period;
     this.retryAfter = fields.retryAfter;
+    if (fields.feature !== undefined) this.feature = fields.feature;
+  }
+}
+
+/** 403 from `track`/`usage`: the end-user's plan does not include the feature; offer `upgradeTo`. */
+export class FeatureNotIncludedError extends DreamApiError {
+  override name = "FeatureNotIncludedError";
+  readonly feature: string;
+  /** The end-user's tier id. */
+  readonly plan: string;
+  /** The cheapest tier that includes the feature; `null` when none does. */
+  readonly upgradeTo: string | null;
+
+  constructor(
+    message: string,
+    details: { feature: string; plan: string; upgradeTo: string | null },
+    requestId?: string,
+  ) {
+    super(403, "feature_not_included", message, details, { requestId });
+    this.feature = details.feature;
+    this.plan = details.plan;
+    this.upgradeTo = details.upgradeTo;
   }
 }
 
@@ -179,10 +229,23 @@ export interface TrackOptions {
   plan?: string;
   /** Makes the call safe to repeat for 24 h; generated with `crypto.randomUUID()` when omitted. */
   idempotencyKey?: string;
+  /** A metered feature of the plan to count against instead of its main meter. */
+  feature?: string;
   signal?: AbortSignal;
 }
 
 export interface UsageOptions {
+  plan?: string;
+  /** Answer this metered feature's usage as `usage` (every feature is in `features` anyway). */
+  feature?: string;
+  signal?: AbortSignal;
+}
+
+export interface CheckOptions {
+  /** The feature to check (metered or on/off); default: the plan's main meter. */
+  feature?: string;
+  /** Units the call would count, an integer from 1 to 1,000,000. Default 1. */
+  amount?: number;
   plan?: string;
   signal?: AbortSignal;
 }
@@ -253,7 +316,10 @@ export class DreamApi {
       userId,
       plan: options.plan,
       idempotencyKey,
-      body: options.amount === undefined ? {} : { amount: options.amount },
+      body: {
+        ...(options.amount === undefined ? {} : { amount: options.amount }),
+        ...(options.feature === undefined ? {} : { feature: options.feature }),
+      },
       signal: options.signal,
     });
     return {
@@ -267,12 +333,33 @@ export class DreamApi {
   async usage(userId: string, options: UsageOptions = {}): Promise<UsageResult> {
     const { body, headers } = await this.#call({
       method: "GET",
-      path: "/api/usage",
+      path: `/api/usage${queryOf({ feature: options.feature })}`,
       userId,
       plan: options.plan,
       signal: options.signal,
     });
     return usageResult(body, headers);
+  }
+
+  /**
+   * Whether a call of `amount` on `feature` (default: the main meter) would be allowed now, or
+   * whether the plan includes an on/off feature. Counts nothing; only `track` reserves units.
+   */
+  async check(userId: string, options: CheckOptions = {}): Promise<CheckResult> {
+    const { body } = await this.#call({
+      method: "GET",
+      path: `/api/check${queryOf({ feature: options.feature, amount: options.amount })}`,
+      userId,
+      plan: options.plan,
+      signal: options.signal,
+    });
+    const result: CheckResult = {
+      allowed: body.allowed,
+      feature: body.feature,
+      plan: body.plan,
+    };
+    if (body.usage !== undefined) result.usage = body.usage;
+    return result;
   }
 
   /** A Stripe Checkout page in your Stripe account where `userId` upgrades to `tier`. */
@@ -405,9 +492,16 @@ function intHeader(headers: Headers, name: string): number | null {
   return value !== null && /^\d+$/.test(value) ? Number(value) : null;
 }
 
+/** `?name=value&…` of the parameters given (empty when none is). */
+function queryOf(params: Record<string, string | number | undefined>): string {
+  const pairs = Object.entries(params).filter(([, v]) => v !== undefined)
+    .map(([k, v]) => `${k}=${encodeURIComponent(String(v))}`);
+  return pairs.length === 0 ? "" : `?${pairs.join("&")}`;
+}
+
 // deno-lint-ignore no-explicit-any
 function usageResult(body: any, headers: Headers): UsageResult {
-  return {
+  const result: UsageResult = {
     usage: body.usage,
     plan: body.plan,
     planSource: body.planSource,
@@ -418,6 +512,9 @@ function usageResult(body: any, headers: Headers): UsageResult {
       reset: intHeader(headers, "ratelimit-reset"),
     },
   };
+  if (body.feature !== undefined) result.feature = body.feature;
+  if (body.features !== undefined) result.features = body.features;
+  return result;
 }
 
 // deno-lint-ignore no-explicit-any
@@ -439,7 +536,11 @@ function errorOf(res: Response, body: any, text: string): DreamApiError {
       planSource: body.planSource,
       period: body.period,
       retryAfter,
+      feature: body.feature,
     });
+  }
+  if (error.code === "feature_not_included" && error.details && typeof error.details === "object") {
+    return new FeatureNotIncludedError(error.message, error.details, error.requestId);
   }
   return new DreamApiError(res.status, error.code, error.message, error.details, {
     requestId: typeof error.requestId === "string"

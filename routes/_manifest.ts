@@ -14,6 +14,7 @@ import * as clientSource from "./client/dream_api.ts.ts";
 import * as docs from "./docs.tsx";
 import * as apiData from "./api/data.ts";
 import * as apiUsage from "./api/usage.ts";
+import * as apiCheck from "./api/check.ts";
 import * as apiCreateCheckout from "./api/create-checkout.ts";
 import * as apiCustomerPortal from "./api/customer-portal.ts";
 import * as webhookStripe from "./webhook/stripe.ts";
@@ -53,6 +54,7 @@ export const MANIFEST: readonly RouteDefinition[] = [
   docs.route,
   apiData.route,
   apiUsage.route,
+  apiCheck.route,
   apiCreateCheckout.route,
   apiCustomerPortal.route,
   webhookStripe.route,

@@ -3,6 +3,7 @@
 --   BENCH_METHOD, BENCH_PATH     request line (POST /api/data)
 --   BENCH_KEY                    the API key (Authorization: Bearer …)
 --   BENCH_PLAN                   optional X-User-Plan
+--   BENCH_BODY                   optional JSON body (e.g. {"feature":"exports"})
 --   BENCH_USERS, BENCH_PREFIX    cycle over end-users PREFIX1 … PREFIX<USERS> (pre-built requests)
 --   BENCH_DISTINCT_FROM          instead: a new end-user PREFIX<n> per request, n from this number
 --   BENCH_COUNT=1                count answers by status class (wrk then parses every response)
@@ -12,6 +13,8 @@ local method = os.getenv("BENCH_METHOD") or "POST"
 local path = os.getenv("BENCH_PATH") or "/api/data"
 local key = os.getenv("BENCH_KEY") or ""
 local plan = os.getenv("BENCH_PLAN")
+local body = os.getenv("BENCH_BODY")
+if body == "" then body = nil end
 local users = tonumber(os.getenv("BENCH_USERS") or "1")
 local prefix = os.getenv("BENCH_PREFIX") or "user-"
 local distinct = tonumber(os.getenv("BENCH_DISTINCT_FROM") or "")
@@ -20,7 +23,8 @@ local counting = os.getenv("BENCH_COUNT") == "1"
 local function build(user)
   local headers = { ["Authorization"] = "Bearer " .. key, ["X-User-Id"] = user }
   if plan and plan ~= "" then headers["X-User-Plan"] = plan end
-  return wrk.format(method, path, headers, nil)
+  if body then headers["Content-Type"] = "application/json" end
+  return wrk.format(method, path, headers, body)
 end
 
 local prebuilt = {}

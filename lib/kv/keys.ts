@@ -35,6 +35,14 @@ export const keys = {
    * It spans periods: an idempotency record (not per period) stays guarded across a period change.
    */
   usageShard: (platformId: string, shard: number) => ["usage_shard", platformId, shard] as const,
+  /**
+   * `Notice` (lib/usage/decide.ts): the limits at which an end-user's threshold events were sent for
+   * one counter in one period (`feature` "" is the main meter: feature ids are never empty).
+   * Guarded by the user's shard like the counter; written only in the commit that queues an event,
+   * expiring a week after its period ends.
+   */
+  usageNotice: (platformId: string, period: string, userId: string, feature: string) =>
+    ["usage_notice", platformId, period, userId, feature] as const,
   /** the first answer to an `Idempotency-Key`; written with a 24 h expiry. Guarded by the user's shard. */
   idempotency: (platformId: string, userId: string, key: string) =>
     ["idem", platformId, userId, key] as const,

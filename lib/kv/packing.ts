@@ -24,6 +24,24 @@ export const KV_LIMITS = {
  */
 export const COMMIT_BUDGET = { mutations: 900, keyBytes: 64 * 1024, mutationBytes: 640 * 1024 };
 
+/**
+ * What a commit may hold beyond `COMMIT_BUDGET`, for what the meter adds only once it has decided:
+ * threshold events (`QUEUE_EVENT_COST` each) and their notices. They are rare (at most two per
+ * end-user, counter and period), so they are not reserved for every request; a commit whose events
+ * would not fit is split in two before it is sent. Within `KV_LIMITS` − `COMMIT_BUDGET`, with a margin.
+ */
+export const DECIDED_BUDGET = { mutations: 90, keyBytes: 15 * 1024, mutationBytes: 150 * 1024 };
+
+/** Upper bound of a stored threshold notice (two short lists of limits). */
+export const NOTICE_BYTES = 256;
+
+/** Whether `cost` fits `DECIDED_BUDGET`. */
+export function fitsDecidedBudget(cost: CommitCost): boolean {
+  return cost.mutations <= DECIDED_BUDGET.mutations &&
+    cost.keyBytes <= DECIDED_BUDGET.keyBytes &&
+    cost.mutationBytes <= DECIDED_BUDGET.mutationBytes;
+}
+
 /** Upper bound of a stored idempotent answer's serialized size (plan ids are ≤ 40 characters). */
 export const ANSWER_BYTES = 512;
 

@@ -34,6 +34,23 @@ export const PlanSourceSchema = z.enum(["subscription", "header", "default"]).me
     "Which rule chose the plan: an active/trialing/past_due Stripe subscription, the X-User-Plan header, or the platform's default (first free) tier.",
 });
 
+/** The feature a call counted or read; absent: the tier's main meter. */
+const FeatureNameSchema = z.string().meta({
+  description: "The feature counted or read (absent: the tier's main meter).",
+  examples: ["exports"],
+});
+
+/** An on/off feature of the end-user's tier: whether the tier includes it. */
+export const SwitchStateSchema = z.object({ enabled: z.boolean() });
+
+/** `GET /api/usage`'s `features`: each feature of the end-user's tier, metered or on/off. */
+export const FeaturesUsageSchema = z.record(z.string(), z.union([UsageSchema, SwitchStateSchema]))
+  .meta({
+    description:
+      "Every feature of the end-user's tier (present when the tier declares features): a metered feature's usage in its own period, or whether an on/off feature is enabled.",
+    examples: [{ exports: { count: 3, limit: 50, remaining: 47 }, sso: { enabled: false } }],
+  });
+
 /** `POST /api/data` (200) and `GET /api/usage`. */
 export const UsageResponseSchema = z.object({
   success: z.literal(true),
@@ -41,6 +58,8 @@ export const UsageResponseSchema = z.object({
   plan: z.string().meta({ description: "The tier id the call was counted under." }),
   planSource: PlanSourceSchema,
   period: PeriodSchema,
+  feature: FeatureNameSchema.optional(),
+  features: FeaturesUsageSchema.optional(),
 }).meta({
   examples: [{
     success: true,
@@ -65,14 +84,27 @@ export const RequestIdSchema = z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/).meta
   examples: ["k3x9q2m7ab-1f"],
 });
 
+/** `feature_not_included`'s details: what to offer the end-user instead. */
+export const FeatureNotIncludedDetailsSchema = z.object({
+  feature: z.string(),
+  plan: z.string().meta({ description: "The end-user's tier, which lacks the feature." }),
+  upgradeTo: z.string().nullable().meta({
+    description: "The cheapest tier that includes the feature; null when none does.",
+  }),
+}).meta({ examples: [{ feature: "exports", plan: "free", upgradeTo: "pro" }] });
+
 /** The one error envelope: `{"success":false,"error":{"code","message","requestId"}}`. */
 export const ErrorEnvelopeSchema = z.object({
   success: z.literal(false),
   error: z.object({
     code: ErrorCodeSchema,
     message: z.string().meta({ description: "Human-readable; names the field when input is bad." }),
-    details: z.array(z.object({ path: z.string(), message: z.string() })).optional().meta({
-      description: "Field-level problems, when a body failed validation.",
+    details: z.union([
+      z.array(z.object({ path: z.string(), message: z.string() })),
+      FeatureNotIncludedDetailsSchema,
+    ]).optional().meta({
+      description:
+        "Field-level problems when input failed validation; for `feature_not_included`, the feature, the plan and the cheapest plan that includes it.",
     }),
     requestId: RequestIdSchema,
   }),
@@ -90,6 +122,7 @@ export const LimitExceededResponseSchema = z.object({
   plan: z.string(),
   planSource: PlanSourceSchema,
   period: PeriodSchema,
+  feature: FeatureNameSchema.optional(),
 }).meta({
   examples: [{
     success: false,
@@ -104,6 +137,32 @@ export const LimitExceededResponseSchema = z.object({
     period: { start: "2026-11-01T00:00:00.000Z", end: "2026-12-01T00:00:00.000Z" },
   }],
 });
+
+/** `GET /api/check`: whether a call would be allowed now; counts nothing. */
+export const CheckResponseSchema = z.object({
+  success: z.literal(true),
+  allowed: z.boolean().meta({
+    description:
+      "Whether the call would be allowed now: the amount fits the metered limit, or the tier includes the on/off feature.",
+  }),
+  feature: z.string().nullable().meta({
+    description: "The feature checked; null for the tier's main meter.",
+  }),
+  plan: z.string().meta({ description: "The end-user's tier id." }),
+  usage: UsageSchema.optional().meta({
+    description:
+      "The usage as it stands, for a metered check (absent for on/off features and features the tier lacks).",
+  }),
+}).meta({
+  examples: [{
+    success: true,
+    allowed: true,
+    feature: "exports",
+    plan: "pro",
+    usage: { count: 3, limit: 50, remaining: 47 },
+  }],
+});
+export type CheckResponse = z.infer<typeof CheckResponseSchema>;
 
 /** A URL to send the browser to (Stripe Checkout, the billing portal). */
 export const UrlResponseSchema = z.object({

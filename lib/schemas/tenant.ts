@@ -1,5 +1,6 @@
 /** Request schemas of the tenant API: headers and bodies of `/api/*`. */
 import { z } from "zod";
+import { FeatureIdSchema } from "./tiers.ts";
 
 /** The common case, settled by one test: printable ASCII only. */
 const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
@@ -45,12 +46,30 @@ export const IdempotencyKeySchema = z.string()
   .max(255, "Idempotency-Key must be at most 255 characters")
   .refine(isPlainText, `Idempotency-Key ${PLAIN}`);
 
+const AMOUNT = "must be an integer from 1 to 1000000";
+const AmountSchema = z.number({ error: AMOUNT }).int(AMOUNT).min(1, AMOUNT).max(1_000_000, AMOUNT);
+
+/** A metered feature to count, check or read instead of the tier's main meter. */
+const FeatureParamSchema = FeatureIdSchema.optional().meta({
+  description:
+    "A feature id of the end-user's tier; absent: the tier's main meter (its own `limit` and `period`).",
+  examples: ["exports"],
+});
+
 export const TrackBodySchema = z.object({
-  amount: z.number({ error: "must be an integer from 1 to 1000000" })
-    .int("must be an integer from 1 to 1000000")
-    .min(1, "must be an integer from 1 to 1000000")
-    .max(1_000_000, "must be an integer from 1 to 1000000")
-    .default(1),
+  amount: AmountSchema.default(1),
+  feature: FeatureParamSchema,
 });
 
 export type TrackBody = z.output<typeof TrackBodySchema>;
+
+/** `GET /api/usage`'s query: `?feature=<id>` answers that feature's usage as `usage`. */
+export const UsageQuerySchema = z.object({ feature: FeatureParamSchema });
+
+/** `GET /api/check`'s query: the feature (default: the main meter) and the amount to check. */
+export const CheckQuerySchema = z.object({
+  feature: FeatureParamSchema,
+  amount: z.coerce.number({ error: AMOUNT }).pipe(AmountSchema).default(1).meta({
+    description: "The units the call would count (default 1).",
+  }),
+});

@@ -17,8 +17,18 @@
  * On a local KV file, pass a second handle of the same file as `reads`: one handle runs its
  * operations one after the other, so a read on the writing handle waits behind a commit's fsync.
  *
+ * A request naming a metered `feature` counts on that feature's own counter (`keys.usageFeature`),
+ * under the same shard guard as the end-user's main counter, with the same guarantees.
+ *
+ * Threshold events (`usage.near_limit`, `usage.limit_reached`) are queued in the founders' outbox
+ * (lib/kv/outbox.ts) by the very commit that crosses the threshold, so an event exists exactly when
+ * the count that caused it does. Which limits were already notified is a small per-counter record
+ * (`keys.usageNotice`) under the same guard, read only for requests that may reach 80 % of their
+ * limit and cached under the guard's epoch like counts: a count far from its limit costs nothing.
+ *
  * This module is the batching, caching and retrying around two others: `decide` (./decide.ts, pure)
- * says who is granted, and lib/kv/packing.ts says how much fits one commit and one read.
+ * says who is granted and what is notified, and lib/kv/packing.ts says how much fits one commit
+ * and one read.
  */
 import { BoundedCache } from "../bounded_cache.ts";
 import { fnv1a } from "../hash.ts";
@@ -26,16 +36,19 @@ import { keys } from "../kv/keys.ts";
 import {
   type CommitCost,
   fitCommit,
+  fitsDecidedBudget,
   groupByGuard,
   type HookCost,
   idOf,
   keyBytes,
+  NOTICE_BYTES,
   packChecks,
   packReads,
   readUnits,
   requestMutationBytes,
   type ShardGroup,
 } from "../kv/packing.ts";
+import { QUEUE_EVENT_COST, queueEvent } from "../kv/outbox.ts";
 import { isTransientKvError, retryTransient } from "../kv/retry.ts";
 import { countOf, type StoredCount, toStoredCount } from "../kv/usage.ts";
 import {
@@ -46,8 +59,11 @@ import {
   type DecidedRequest,
   type Decision,
   IDEMPOTENCY_TTL_MS,
+  mayNotify,
+  type Notice,
   type StoredAnswer,
 } from "./decide.ts";
+import { thresholdEvent } from "./events.ts";
 import type { Period } from "./period.ts";
 
 export type { CountRequest, CountResult, DecidedRequest };
@@ -70,6 +86,13 @@ export interface MeterOptions {
   cacheSize?: number;
   /** Most shard guards remembered in memory (`shards` per platform). */
   guardCacheSize?: number;
+  /** Most threshold notices remembered (default 20,000; only end-users near a limit have one). */
+  noticeCacheSize?: number;
+  /**
+   * Whether counts crossing a threshold queue founders' events in their commit (default `true`).
+   * Events are written whether or not the founder set an endpoint: delivery drops the others.
+   */
+  events?: boolean;
   /** The clock of idempotency expiry (ms since the epoch). */
   now?: () => number;
   /**
@@ -96,6 +119,9 @@ export interface MeterStats {
 
 const MAX_ATTEMPTS = 200;
 
+/** How long a threshold notice outlives its period (calls straddling the end, clock skew). */
+const NOTICE_GRACE_MS = 7 * 24 * 60 * 60 * 1000;
+
 /** A counter to know, under its shard's guard; with the idempotency record to look up, if any. */
 interface Counted {
   counterKey: Deno.KvKey;
@@ -109,6 +135,9 @@ interface Counted {
 
 interface Pending extends Counted {
   req: CountRequest;
+  /** the counter's threshold notice, set once the request is found near its limit */
+  noticeKey?: Deno.KvKey;
+  noticeId?: string;
   /** `countFingerprint(req)`, for requests with an idempotency key */
   fingerprint: string | undefined;
   /** key bytes and key+value bytes this request may add to a commit */
@@ -145,6 +174,7 @@ export class UsageMeter {
   readonly #maxBatch: number;
   readonly #now: () => number;
   readonly #beforeCommit?: MeterOptions["beforeCommit"];
+  readonly #events: boolean;
   /** `commitCost` as the commit budget asks it (made once: no closure per batch). */
   readonly #hookCost?: HookCost<Pending>;
 
@@ -158,6 +188,8 @@ export class UsageMeter {
   readonly #guards: BoundedCache<string, ShardState>;
   /** counter id → count, valid while `epoch` equals its guard's epoch. */
   readonly #counts: BoundedCache<string, { count: number; epoch: number }>;
+  /** notice id → the counter's threshold notice (`null`: none), valid like `#counts`. */
+  readonly #notices: BoundedCache<string, { notice: Notice | null; epoch: number }>;
   readonly #stats: MeterStats = { commits: 0, conflicts: 0, reads: 0 };
   /** platform id → its guard keys and ids by shard (built once: the hot path allocates less) */
   readonly #guardKeys = new Map<string, { key: Deno.KvKey; id: string }[]>();
@@ -171,16 +203,21 @@ export class UsageMeter {
     this.#maxBatch = options.maxBatch ?? 400;
     this.#counts = new BoundedCache(options.cacheSize ?? 50_000);
     this.#guards = new BoundedCache(options.guardCacheSize ?? 65_536);
+    this.#notices = new BoundedCache(options.noticeCacheSize ?? 20_000);
+    this.#events = options.events ?? true;
     this.#now = options.now ?? Date.now;
     this.#beforeCommit = options.beforeCommit;
     const commitCost = options.commitCost;
     if (commitCost) this.#hookCost = (item) => commitCost(item.req);
   }
 
-  /** Counts `amount` for an end-user if it fits the limit; resolves after the commit. */
+  /**
+   * Counts `amount` for an end-user (on `req.feature`'s counter when it names one) if it fits the
+   * limit; resolves after the commit.
+   */
   count(req: CountRequest): Promise<CountResult> {
     if (this.#closed) return Promise.reject(new MeterClosedError());
-    const counterKey = keys.usage(req.platformId, req.period.key, req.userId);
+    const counterKey = counterKeyOf(req.platformId, req.period, req.userId, req.feature);
     const guard = this.#guardOf(req.platformId, req.userId);
     const idemKey = req.idempotencyKey === undefined
       ? undefined
@@ -207,12 +244,13 @@ export class UsageMeter {
   }
 
   /**
-   * The end-user's committed count in a period, as KV holds it at a read made after this call.
-   * Reads asked together share their KV reads, and one read of a shard's guard confirms every
-   * count this process holds for that shard, so a cached count costs no read of its own.
+   * The end-user's committed count in a period (of `feature`'s counter when given), as KV holds it
+   * at a read made after this call. Reads asked together share their KV reads, and one read of a
+   * shard's guard confirms every count this process holds for that shard, so a cached count costs
+   * no read of its own.
    */
-  read(platformId: string, period: Period, userId: string): Promise<number> {
-    const counterKey = keys.usage(platformId, period.key, userId);
+  read(platformId: string, period: Period, userId: string, feature?: string): Promise<number> {
+    const counterKey = counterKeyOf(platformId, period, userId, feature);
     const guard = this.#guardOf(platformId, userId);
     return new Promise((resolve, reject) => {
       this.#readQueue.push({
@@ -310,9 +348,27 @@ export class UsageMeter {
         if (attempt >= 2) await sleep(Math.random() * Math.min(50, 2 ** attempt));
         let result: Deno.KvCommitResult | Deno.KvCommitError;
         let loaded: Loaded, decision: Decision<Pending>, committed: (() => void) | void;
+        let notices: Map<string, Notice | null> | null;
         try {
           loaded = await this.#load(groups);
-          decision = decide(items, loaded.counts, loaded.answers, this.#now(), this.#boundsOf);
+          notices = this.#events ? await this.#loadNotices(groups, loaded) : new Map();
+          if (notices === null) {
+            // A guard moved between the two reads: the counts may be stale; read them again.
+            this.#stats.conflicts++;
+            continue;
+          }
+          const now = this.#now();
+          decision = decide(items, loaded.counts, loaded.answers, now, this.#boundsOf, notices);
+          if (
+            decision.events.length > 0 && items.length > 1 &&
+            !fitsDecidedBudget(eventsCost(decision))
+          ) {
+            // Too many events for one commit (many end-users crossing at once): halve the batch.
+            const half = Math.ceil(items.length / 2);
+            const first = await this.#commitGroups(groupByGuard(items.slice(0, half)));
+            const second = await this.#commitGroups(groupByGuard(items.slice(half)));
+            return [...first, ...second];
+          }
           const op = this.#kv.atomic();
           for (const g of groups) {
             op.check({ key: g.guardKey, versionstamp: loaded.guards.get(g.guardId)!.versionstamp });
@@ -323,6 +379,21 @@ export class UsageMeter {
           }
           for (const { item, answer } of decision.answers) {
             op.set(item.idemKey!, answer, { expireIn: IDEMPOTENCY_TTL_MS });
+          }
+          for (const { item, notice } of decision.notices.values()) {
+            // Needed only while its period can still be counted: gone a week after it ends.
+            const expireIn = Math.max(0, item.req.period.end.getTime() - now) + NOTICE_GRACE_MS;
+            op.set(item.noticeKey!, notice, { expireIn });
+          }
+          for (const { item, type, count } of decision.events) {
+            const event = thresholdEvent(
+              item.req,
+              type,
+              count,
+              this.#boundsOf(item.req.period),
+              now,
+            );
+            queueEvent(op, item.req.platformId, event, now);
           }
           committed = this.#beforeCommit?.(op, decision.decided);
           this.#stats.commits++;
@@ -341,6 +412,9 @@ export class UsageMeter {
           }
           for (const [id, { item, count }] of decision.writes) {
             this.#remember(id, count, loaded.guards.get(item.guardId)!.epoch);
+          }
+          for (const [id, { item, notice }] of decision.notices) {
+            this.#notices.set(id, { notice, epoch: loaded.guards.get(item.guardId)!.epoch });
           }
           committed?.();
           return decision.results.map(([item, answer]) => () => item.resolve(answer));
@@ -461,6 +535,73 @@ export class UsageMeter {
     return { guards, answers, counts };
   }
 
+  /**
+   * The threshold notices `decide` needs: those of requests that `mayNotify` (a bound of their
+   * count after them: the loaded count plus every amount of the batch on that counter up to them).
+   * Cached notices valid under the guard's epoch cost nothing; the others are read with their
+   * guard. `null` when a guard read here is not the one the counts were loaded under.
+   */
+  async #loadNotices(
+    groups: ShardGroup<Pending>[],
+    loaded: Loaded,
+  ): Promise<Map<string, Notice | null> | null> {
+    const notices = new Map<string, Notice | null>();
+    let bounds: Map<string, number> | undefined;
+    const missing: { g: ShardGroup<Pending>; keys: Map<string, Deno.KvKey> }[] = [];
+    for (const g of groups) {
+      const { epoch } = loaded.guards.get(g.guardId)!;
+      let wanted: Map<string, Deno.KvKey> | undefined;
+      for (const item of g.items) {
+        const limit = item.req.limit;
+        if (limit === null) continue;
+        bounds ??= new Map();
+        const bound = (bounds.get(item.counterId) ?? loaded.counts.get(item.counterId) ?? 0) +
+          item.req.amount;
+        bounds.set(item.counterId, bound);
+        if (!mayNotify(limit, bound)) continue;
+        if (item.noticeId === undefined) {
+          const { platformId, period, userId, feature } = item.req;
+          item.noticeKey = keys.usageNotice(platformId, period.key, userId, feature ?? "");
+          item.noticeId = idOf(item.noticeKey);
+        }
+        const cached = this.#notices.get(item.noticeId);
+        if (cached && cached.epoch === epoch) notices.set(item.noticeId, cached.notice);
+        else (wanted ??= new Map()).set(item.noticeId, item.noticeKey!);
+      }
+      if (wanted) missing.push({ g, keys: wanted });
+    }
+    if (missing.length === 0) return notices;
+
+    const units = missing.flatMap((m) => readUnits(m, m.g.guardKey, [...m.keys.values()]));
+    const calls = packReads(units);
+    this.#stats.reads += calls.length;
+    const results = await Promise.all(
+      calls.map((call) => this.#reads.getMany(call.flatMap((unit) => unit.keys))),
+    );
+    let moved = false;
+    calls.forEach((call, c) => {
+      let at = 0;
+      for (const unit of call) {
+        const entries = results[c].slice(at, at + unit.keys.length);
+        at += unit.keys.length;
+        const { g } = unit.need;
+        const state = loaded.guards.get(g.guardId)!;
+        if (entries[0].versionstamp !== state.versionstamp) {
+          moved = true;
+          this.#guards.delete(g.guardId);
+          continue;
+        }
+        for (const entry of entries.slice(1)) {
+          const id = idOf(entry.key);
+          const notice = entry.value as Notice | null;
+          notices.set(id, notice);
+          this.#notices.set(id, { notice, epoch: state.epoch });
+        }
+      }
+    });
+    return moved ? null : notices;
+  }
+
   /** After a failed check: reads the guards of that commit and forgets the shards that moved. */
   async #refreshGuards(groups: ShardGroup<Pending>[]): Promise<void> {
     this.#stats.reads++;
@@ -523,6 +664,33 @@ export class UsageMeter {
     }
     this.#counts.set(counterId, { count, epoch });
   }
+}
+
+/** The counter a count or read is on: the end-user's main meter, or one feature's. */
+function counterKeyOf(
+  platformId: string,
+  period: Period,
+  userId: string,
+  feature: string | undefined,
+): Deno.KvKey {
+  return feature === undefined
+    ? keys.usage(platformId, period.key, userId)
+    : keys.usageFeature(platformId, feature, period.key, userId);
+}
+
+/** What a decision's events and notices add to its commit. */
+function eventsCost(decision: Decision<Pending>): CommitCost {
+  let mutations = 0, keys = 0, bytes = 0;
+  for (const { item } of decision.notices.values()) {
+    const k = keyBytes(item.noticeKey!);
+    mutations++, keys += k, bytes += k + NOTICE_BYTES;
+  }
+  const n = decision.events.length;
+  return {
+    mutations: mutations + n * QUEUE_EVENT_COST.mutations,
+    keyBytes: keys + n * QUEUE_EVENT_COST.keyBytes,
+    mutationBytes: bytes + n * QUEUE_EVENT_COST.mutationBytes,
+  };
 }
 
 /** Raised for counts asked after `close()`. */

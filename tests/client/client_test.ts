@@ -7,8 +7,10 @@ import {
   DreamApi,
   DreamApiError,
   type DreamApiOptions,
+  FeatureNotIncludedError,
   LimitExceededError,
 } from "../../client/dream_api.ts";
+import { FEATURE_TIERS } from "../api/_features.ts";
 import { seedPlatform, testApp } from "../_helpers/app.ts";
 import { evalInIsolatedDeno } from "../_helpers/isolated_deno.ts";
 import { dropAnswersProxy, failingProxy } from "./_proxy.ts";
@@ -231,4 +233,68 @@ Deno.test("GET /client/dream_api.ts serves the client, and Deno imports it by UR
   `);
   assert.equal(run.code, 0, run.stderr);
   assert.deepEqual(JSON.parse(run.stdout), { count: 3, limit: 5, remaining: 2 });
+});
+
+Deno.test("features: track({ feature }), usage() with features, check(), and the errors a feature brings", async () => {
+  const t = await testApp();
+  const { apiKey } = await seedPlatform(t.kv, FEATURE_TIERS);
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, t.app.fetch);
+  try {
+    const dream = new DreamApi({ apiKey, baseUrl: `http://127.0.0.1:${server.addr.port}` });
+    const tracked = await dream.track("u", { feature: "exports", amount: 4 });
+    assert.equal(tracked.feature, "exports");
+    assert.deepEqual(tracked.usage, { count: 4, limit: 5, remaining: 1 });
+    assert.equal(tracked.rateLimit.limit, 5);
+
+    const over = await rejection(
+      dream.track("u", { feature: "exports", amount: 2 }),
+      LimitExceededError,
+    );
+    assert.equal(over.feature, "exports");
+    assert.deepEqual(over.usage, { count: 4, limit: 5, remaining: 1 });
+
+    const lacking = await rejection(
+      dream.track("u", { feature: "reports" }),
+      FeatureNotIncludedError,
+    );
+    assert.ok(lacking instanceof DreamApiError);
+    assert.equal(lacking.status, 403);
+    assert.equal(lacking.code, "feature_not_included");
+    assert.deepEqual([lacking.feature, lacking.plan, lacking.upgradeTo], [
+      "reports",
+      "free",
+      "pro",
+    ]);
+
+    const all = await dream.usage("u");
+    assert.deepEqual(all.usage, { count: 0, limit: 100, remaining: 100 });
+    assert.equal(all.feature, undefined);
+    assert.deepEqual(all.features, {
+      exports: { count: 4, limit: 5, remaining: 1 },
+      searches: { count: 0, limit: 3, remaining: 3 },
+      sso: { enabled: false },
+    });
+    const one = await dream.usage("u", { feature: "exports" });
+    assert.equal(one.feature, "exports");
+    assert.deepEqual(one.usage, { count: 4, limit: 5, remaining: 1 });
+
+    assert.deepEqual(await dream.check("u", { feature: "exports" }), {
+      allowed: true,
+      feature: "exports",
+      plan: "free",
+      usage: { count: 4, limit: 5, remaining: 1 },
+    });
+    assert.equal((await dream.check("u", { feature: "exports", amount: 2 })).allowed, false);
+    assert.deepEqual(await dream.check("u", { feature: "sso", plan: "pro" }), {
+      allowed: true,
+      feature: "sso",
+      plan: "pro",
+    });
+    assert.equal((await dream.check("u")).feature, null);
+    const unknown = await rejection(dream.check("u", { feature: "teleport" }), DreamApiError);
+    assert.equal(unknown.code, "invalid_request");
+  } finally {
+    await server.shutdown();
+    await t[Symbol.asyncDispose]();
+  }
 });

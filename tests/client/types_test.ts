@@ -8,19 +8,25 @@ import assert from "node:assert/strict";
 import type { z } from "zod";
 import type {
   CheckoutResult,
+  CheckResult,
   ErrorCode as ClientErrorCode,
+  FeatureNotIncludedError,
   Period,
   PlanSource,
   PortalResult,
+  SwitchState,
   Usage,
   UsageResult,
 } from "../../client/dream_api.ts";
 import type { ErrorCode } from "../../lib/errors.ts";
 import type {
   CheckoutResponseSchema,
+  CheckResponseSchema,
+  FeatureNotIncludedDetailsSchema,
   PeriodSchema,
   PlanSourceSchema,
   PortalResponseSchema,
+  SwitchStateSchema,
   UsageResponseSchema,
   UsageSchema,
 } from "../../lib/schemas/responses.ts";
@@ -29,6 +35,8 @@ import type {
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends (<T>() => T extends B ? 1 : 2) ? true
   : false;
 type Shape<T> = { [K in keyof T]: T[K] };
+/** An error class's fields as plain data (they are `readonly` on the class). */
+type Fields<T> = { -readonly [K in keyof T]: T[K] };
 
 Deno.test("the client's answer types are the response schemas' types", () => {
   const same: [
@@ -42,6 +50,12 @@ Deno.test("the client's answer types are the response schemas' types", () => {
     Equal<Shape<CheckoutResult>, Shape<z.infer<typeof CheckoutResponseSchema>>>,
     Equal<Shape<PortalResult>, Shape<z.infer<typeof PortalResponseSchema>>>,
     Equal<Exclude<ClientErrorCode, "network_error" | `http_${number}`>, ErrorCode>,
-  ] = [true, true, true, true, true, true, true];
+    Equal<Shape<CheckResult>, Shape<Omit<z.infer<typeof CheckResponseSchema>, "success">>>,
+    Equal<Shape<SwitchState>, Shape<z.infer<typeof SwitchStateSchema>>>,
+    Equal<
+      Fields<Pick<FeatureNotIncludedError, "feature" | "plan" | "upgradeTo">>,
+      Shape<z.infer<typeof FeatureNotIncludedDetailsSchema>>
+    >,
+  ] = [true, true, true, true, true, true, true, true, true, true];
   assert.ok(same.every(Boolean));
 });

@@ -1,7 +1,20 @@
 import assert from "node:assert/strict";
 import { pathOf } from "../../lib/http/hot_routes.ts";
 import { isRequestId } from "../../lib/http/request_id.ts";
-import { seedPlatform, type TestApp, testApp } from "../_helpers/app.ts";
+import { seedPlatform, TEST_TIERS, type TestApp, testApp } from "../_helpers/app.ts";
+import type { TierInput } from "../../lib/schemas/tiers.ts";
+
+/** The test tiers with features: metered (own limit, own period), on/off, and one free lacks. */
+const TIERS: TierInput[] = TEST_TIERS.map((tier) =>
+  tier.id === "free"
+    ? { ...tier, features: { exports: { limit: 2 }, sso: false } }
+    : tier.id === "pro"
+    ? {
+      ...tier,
+      features: { exports: { limit: null, period: "day" }, sso: true, reports: { limit: 5 } },
+    }
+    : tier
+);
 
 /** A request of the script below, for the key of the app it is sent to. */
 type Step = (apiKey: string) => [string, RequestInit];
@@ -58,6 +71,26 @@ const SCRIPT: Step[] = [
   (k) => ["/api/data/", post(auth(k))],
   (k) => ["/api/data", { method: "PUT", headers: auth(k) }],
   () => ["/api/usage", {}],
+  // Features: counted, refused, not in the plan, unknown, on/off; read and checked.
+  (k) => ["/api/data", post(auth(k, "user-6"), '{"feature":"exports"}')],
+  (k) => ["/api/data", post(auth(k, "user-6"), '{"feature":"exports","amount":2}')],
+  (k) => ["/api/data", post(auth(k, "user-6", { "x-user-plan": "pro" }), '{"feature":"exports"}')],
+  (k) => ["/api/data", post(auth(k, "user-6"), '{"feature":"reports"}')],
+  (k) => ["/api/data", post(auth(k, "user-6"), '{"feature":"teleport"}')],
+  (k) => ["/api/data", post(auth(k, "user-6"), '{"feature":"sso"}')],
+  (k) => ["/api/data", post(auth(k, "user-6"), '{"feature":7}')],
+  (k) => ["/api/usage", { headers: auth(k, "user-6") }],
+  (k) => ["/api/usage?feature=exports", { headers: auth(k, "user-6") }],
+  (k) => ["/api/usage?feature=reports", { headers: auth(k, "user-6") }],
+  (k) => ["/api/usage", { headers: auth(k, "user-6", { "x-user-plan": "pro" }) }],
+  (k) => ["/api/check", { headers: auth(k, "user-6") }],
+  (k) => ["/api/check?feature=exports&amount=1", { headers: auth(k, "user-6") }],
+  (k) => ["/api/check?feature=sso", { headers: auth(k, "user-6", { "x-user-plan": "pro" }) }],
+  (k) => ["/api/check?feature=reports", { headers: auth(k, "user-6") }],
+  (k) => ["/api/check?amount=0", { headers: auth(k, "user-6") }],
+  (k) => ["/api/check?feature=teleport", { headers: auth(k, "user-6") }],
+  (k) => ["/api/check", { method: "POST", headers: auth(k, "user-6") }],
+  () => ["/api/check", {}],
 ];
 
 /**
@@ -94,13 +127,13 @@ async function transcript(t: TestApp, apiKey: string): Promise<string[]> {
 Deno.test("the hot routes answer every request exactly as their Hono mounts do", async () => {
   await using hot = await testApp();
   await using hono = await testApp({ hotRoutes: false });
-  const expected = await transcript(hono, (await seedPlatform(hono.kv)).apiKey);
-  const actual = await transcript(hot, (await seedPlatform(hot.kv)).apiKey);
+  const expected = await transcript(hono, (await seedPlatform(hono.kv, TIERS)).apiKey);
+  const actual = await transcript(hot, (await seedPlatform(hot.kv, TIERS)).apiKey);
   assert.equal(actual.length, SCRIPT.length);
   for (let i = 0; i < expected.length; i++) assert.equal(actual[i], expected[i], `step ${i}`);
   // The script reaches every outcome it means to: grants, refusals, each error, Hono's answers.
   const statuses = new Set(actual.map((line) => Number(line.split(" → ")[1].slice(0, 3))));
-  assert.deepEqual([...statuses].sort(), [200, 400, 401, 404, 405, 413, 429]);
+  assert.deepEqual([...statuses].sort(), [200, 400, 401, 403, 404, 405, 413, 429]);
 });
 
 Deno.test("the hot routes answer an unexpected failure with the 500 envelope and log it", async () => {

@@ -70,7 +70,11 @@ Deno.test("a file's URL drops its extension and a trailing index", () => {
 Deno.test("the hot routes are the tenant methods marked hot, with their routes' body limits", () => {
   assert.deepEqual(
     hotRoutesOf(MANIFEST).map((r) => [r.method, r.path, r.maxBody]),
-    [["POST", "/api/data", 16 * 1024], ["GET", "/api/usage", undefined]],
+    [
+      ["POST", "/api/data", 16 * 1024],
+      ["GET", "/api/usage", undefined],
+      ["GET", "/api/check", undefined],
+    ],
   );
 });
 

@@ -106,7 +106,9 @@ Deno.test("the reference's example requests for the tenant API succeed against t
   await using t = await testApp();
   const { apiKey } = await seedPlatform(t.kv);
   const doc = openApiDocument("http://localhost:8000");
-  for (const [path, method] of [["/api/data", "post"], ["/api/usage", "get"]]) {
+  for (
+    const [path, method] of [["/api/data", "post"], ["/api/usage", "get"], ["/api/check", "get"]]
+  ) {
     const op = doc.paths[path][method];
     const headers: Record<string, string> = tenantHeaders(apiKey, "");
     for (const p of parametersOf(doc, op)) {

@@ -10,6 +10,7 @@ import { ERROR_STATUS } from "../../lib/errors.ts";
 import { buildOpenApi, openApiPath } from "../../lib/openapi/document.ts";
 import { ROUTES } from "../../lib/openapi/routes.ts";
 import { paidFounderWithPlatform } from "../analytics/_world.ts";
+import { FEATURE_TIERS } from "../api/_features.ts";
 import {
   founderHeaders,
   json,
@@ -274,6 +275,41 @@ Deno.test("the tenant API's real answers match the document (200, 429, 409, 400,
     "/api/usage",
     await t.app.request("/api/usage", { headers: { ...headers, "x-user-plan": "gold" } }),
   );
+});
+
+Deno.test("the tenant API's answers with features match the document (200, 429, 403, 400; /api/check)", async () => {
+  await using t = await testApp();
+  const doc = await fetchDocument(t);
+  const check = new Conformance(doc);
+  const { apiKey } = await seedPlatform(t.kv, FEATURE_TIERS);
+  const headers = tenantHeaders(apiKey, "user_1");
+  const post = (feature: string, amount = 1) =>
+    t.app.request("/api/data", {
+      method: "POST",
+      headers,
+      body: JSON.stringify({ feature, amount }),
+    });
+  const get = (path: string) => t.app.request(path, { headers });
+
+  let body = await check.check("POST", "/api/data", await post("exports", 5));
+  assert.equal(body.feature, "exports");
+  body = await check.check("POST", "/api/data", await post("exports"));
+  assert.equal(body.error.code, "limit_exceeded");
+  body = await check.check("POST", "/api/data", await post("reports"));
+  assert.equal(body.error.details.upgradeTo, "pro");
+  body = await check.check("POST", "/api/data", await post("sso"));
+  assert.equal(body.error.code, "invalid_request");
+  body = await check.check("GET", "/api/usage", await get("/api/usage"));
+  assert.deepEqual(body.features.sso, { enabled: false });
+  body = await check.check("GET", "/api/usage", await get("/api/usage?feature=searches"));
+  assert.equal(body.feature, "searches");
+  await check.check("GET", "/api/usage", await get("/api/usage?feature=reports"));
+  body = await check.check("GET", "/api/check", await get("/api/check?feature=exports"));
+  assert.equal(body.allowed, false);
+  body = await check.check("GET", "/api/check", await get("/api/check?feature=sso"));
+  assert.equal(body.usage, undefined);
+  await check.check("GET", "/api/check", await get("/api/check"));
+  await check.check("GET", "/api/check", await get("/api/check?amount=x"));
 });
 
 Deno.test("the founders' API's real answers match the document", async () => {

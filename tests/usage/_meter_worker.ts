@@ -15,6 +15,12 @@ const calls = [];
 for (let i = 0; i < 600; i++) {
   calls.push(meter.count(req("hot", { limit: 300 })).then((r) => ({ kind: "hot", ...r })));
   calls.push(
+    meter.count(req("hot", { limit: 120, feature: "exports" })).then((r) => ({
+      kind: "feat",
+      ...r,
+    })),
+  );
+  calls.push(
     meter.count(req(`spread-${i % 97}`, { limit: null })).then((r) => ({
       kind: `spread-${i % 97}`,
       ...r,

@@ -6,6 +6,9 @@ import {
   type Decidable,
   decide,
   IDEMPOTENCY_TTL_MS,
+  mayNotify,
+  nearThreshold,
+  type Notice,
   type StoredAnswer,
 } from "../../lib/usage/decide.ts";
 import type { Period } from "../../lib/usage/period.ts";
@@ -234,4 +237,137 @@ Deno.test("decide: a granted idempotent count stores its first answer, bound to 
   };
   assert.deepEqual(d.answers, [{ item: it, answer: expected }]);
   assert.deepEqual(answers.get("u/k"), expected);
+});
+
+/** A request that may notify: its notice id is its end-user's. */
+function noticed(userId: string, over: Partial<CountRequest> = {}): Decidable {
+  return { ...item(userId, over), noticeId: `n/${userId}` };
+}
+
+const thresholdCases: {
+  name: string;
+  counts?: Record<string, number>;
+  notices?: Record<string, Notice | null>;
+  items: Decidable[];
+  /** [type, count] of each event, in order */
+  events: [string, number][];
+  /** the notices written */
+  written: Record<string, Notice>;
+}[] = [
+  {
+    name: "below 80 %: nothing, and the notice is never looked at",
+    counts: { u: 70 },
+    items: [noticed("u", { limit: 100, amount: 9 })],
+    events: [],
+    written: {},
+  },
+  {
+    name: "crossing 80 % (rounded up: 12 of 15)",
+    counts: { u: 11 },
+    notices: { "n/u": null },
+    items: [noticed("u", { limit: 15 })],
+    events: [["usage.near_limit", 12]],
+    written: { "n/u": { near: [15], reached: [] } },
+  },
+  {
+    name: "one call crossing both: near_limit then limit_reached",
+    counts: { u: 0 },
+    notices: { "n/u": null },
+    items: [noticed("u", { limit: 10, amount: 10 })],
+    events: [["usage.near_limit", 10], ["usage.limit_reached", 10]],
+    written: { "n/u": { near: [10], reached: [10] } },
+  },
+  {
+    name: "several calls in one batch: each event once, at the call that crosses",
+    counts: { u: 7 },
+    notices: { "n/u": null },
+    items: [
+      noticed("u", { limit: 10 }),
+      noticed("u", { limit: 10 }),
+      noticed("u", { limit: 10 }),
+      noticed("u", { limit: 10 }),
+    ],
+    events: [["usage.near_limit", 8], ["usage.limit_reached", 10]],
+    written: { "n/u": { near: [10], reached: [10] } },
+  },
+  {
+    name: "the first refusal sends limit_reached when no call left 0 remaining",
+    counts: { u: 9 },
+    notices: { "n/u": { near: [10], reached: [] } },
+    items: [noticed("u", { limit: 10, amount: 2 }), noticed("u", { limit: 10, amount: 2 })],
+    events: [["usage.limit_reached", 9]],
+    written: { "n/u": { near: [10], reached: [10] } },
+  },
+  {
+    name: "already sent for this limit: nothing again",
+    counts: { u: 10 },
+    notices: { "n/u": { near: [10], reached: [10] } },
+    items: [noticed("u", { limit: 10 })],
+    events: [],
+    written: {},
+  },
+  {
+    name: "another limit (a plan change) is armed again, already above its 80 %",
+    counts: { u: 10 },
+    notices: { "n/u": { near: [10], reached: [10] } },
+    items: [noticed("u", { limit: 12 })],
+    events: [["usage.near_limit", 11]],
+    written: { "n/u": { near: [10, 12], reached: [10] } },
+  },
+  {
+    name: "unlimited, or a request without a notice id: never",
+    counts: { u: 10, v: 10 },
+    items: [noticed("u", { limit: null }), item("v", { limit: 11 })],
+    events: [],
+    written: {},
+  },
+  {
+    name: "a notice the meter did not load: nothing is sent (never twice)",
+    counts: { u: 9 },
+    items: [noticed("u", { limit: 10 })],
+    events: [],
+    written: {},
+  },
+  {
+    name: "a limit of 0: no counted call, so no near_limit; the first refusal is limit_reached",
+    notices: { "n/u": null },
+    items: [noticed("u", { limit: 0 }), noticed("u", { limit: 0 })],
+    events: [["usage.limit_reached", 0]],
+    written: { "n/u": { near: [], reached: [0] } },
+  },
+];
+
+for (const c of thresholdCases) {
+  Deno.test(`decide, thresholds: ${c.name}`, () => {
+    const notices = new Map(Object.entries(c.notices ?? {}));
+    const seen = new Set<string>();
+    const spy = new Proxy(notices, {
+      get(target, prop) {
+        if (prop === "get") return (id: string) => (seen.add(id), target.get(id));
+        const value = Reflect.get(target, prop, target);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const d = decide(
+      c.items,
+      new Map(Object.entries(c.counts ?? {})),
+      new Map(),
+      NOW,
+      boundsOf,
+      spy,
+    );
+    assert.deepEqual(d.events.map((e) => [e.type, e.count]), c.events);
+    assert.deepEqual(
+      Object.fromEntries([...d.notices].map(([id, { notice }]) => [id, notice])),
+      c.written,
+    );
+    if (c.events.length === 0 && !c.notices) assert.equal(seen.size, 0, "no notice looked at");
+  });
+}
+
+Deno.test("nearThreshold is 80 % rounded up, in integers", () => {
+  assert.deepEqual([0, 1, 4, 5, 10, 15, 100, 101].map(nearThreshold), [0, 1, 4, 4, 8, 12, 80, 81]);
+  assert.equal(mayNotify(null, 1e9), false);
+  assert.equal(mayNotify(100, 79), false);
+  assert.equal(mayNotify(100, 80), true);
 });

@@ -5,6 +5,7 @@ import { keys } from "../../lib/kv/keys.ts";
 import type { CountResult } from "../../lib/usage/meter.ts";
 import { NOV, tempKvPath } from "./_kv.ts";
 import { countOf, type StoredCount } from "../../lib/kv/usage.ts";
+import { eventsOf, outboxEvents } from "./_outbox.ts";
 
 const WORKER = fileURLToPath(new URL("./_meter_worker.ts", import.meta.url));
 
@@ -58,6 +59,7 @@ Deno.test("two processes on one KV file: the hot user gets exactly its limit, ev
 
   assert.deepEqual(granted("hot"), oneToN(300), "each count value 1..300 granted exactly once");
   assert.equal(results.filter((r) => r.kind === "hot" && !r.ok).length, 900);
+  assert.deepEqual(granted("feat"), oneToN(120), "the feature's own limit, exactly");
 
   const kv = await Deno.openKv(tmp.path);
   const usage = async (userId: string) =>
@@ -80,5 +82,20 @@ Deno.test("two processes on one KV file: the hot user gets exactly its limit, ev
     assert.equal(answers[0].count, answers[1].count, kind);
   }
   assert.equal(await usage("idem"), idemKinds.length);
+  const feature = await kv.get<StoredCount>(
+    keys.usageFeature("plt_test", "exports", NOV.key, "hot"),
+  );
+  assert.equal(countOf(feature.value), 120);
+  // Each threshold event once, whichever process crossed it.
+  const events = await outboxEvents(kv);
+  assert.deepEqual(eventsOf(events, "hot"), [
+    ["usage.near_limit", 240, 300],
+    ["usage.limit_reached", 300, 300],
+  ]);
+  assert.deepEqual(eventsOf(events, "hot", "exports"), [
+    ["usage.near_limit", 96, 120],
+    ["usage.limit_reached", 120, 120],
+  ]);
+  assert.equal(events.length, 4, "unlimited and spread users send nothing");
   kv.close();
 });

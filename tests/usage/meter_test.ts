@@ -11,7 +11,7 @@ import {
   shardOf,
 } from "../../lib/usage/meter.ts";
 import { countFingerprint } from "../../lib/usage/decide.ts";
-import type { Period } from "../../lib/usage/period.ts";
+import { type Period, periodOf } from "../../lib/usage/period.ts";
 import { DEC, meterWorld, NOV, req } from "./_kv.ts";
 import { countOf, type StoredCount } from "../../lib/kv/usage.ts";
 
@@ -546,4 +546,64 @@ Deno.test("the request fingerprint covers platform, end-user and amount, and is 
   assert.notEqual(fp, countFingerprint({ ...base, platformId: "plt_other" }));
   // Pinned: records stored by one version are compared by the next one.
   assert.equal(fp, "8e56a840afcfbf00");
+});
+
+Deno.test("a feature counts on its own counter: exact under concurrency, apart from the main meter and other features", async () => {
+  await using w = await meterWorld();
+  const calls = Array.from({ length: 300 }, (_, i) =>
+    w.meter.count(req("u", {
+      limit: i % 3 === 2 ? 100 : 25,
+      feature: i % 3 === 0 ? "exports" : i % 3 === 1 ? "seats" : undefined,
+    })));
+  const results = await Promise.all(calls);
+  const granted = (k: number) => results.filter((r, i) => i % 3 === k && r.ok).length;
+  assert.deepEqual([granted(0), granted(1), granted(2)], [25, 25, 100]);
+  const feature = async (f: string) =>
+    countOf((await w.kv.get<StoredCount>(keys.usageFeature("plt_test", f, NOV.key, "u"))).value);
+  assert.equal(await feature("exports"), 25);
+  assert.equal(await feature("seats"), 25);
+  assert.equal(await usageIn(w.kv, "u"), 100);
+  assert.equal(await w.meter.read("plt_test", NOV, "u", "exports"), 25);
+  assert.equal(await w.meter.read("plt_test", NOV, "u"), 100);
+});
+
+Deno.test("a feature with a daily period counts per day while the main meter counts per month", async () => {
+  await using w = await meterWorld();
+  const day = periodOf("day", new Date("2026-11-15T12:00:00Z"));
+  const next = periodOf("day", new Date("2026-11-16T12:00:00Z"));
+  for (let i = 0; i < 3; i++) {
+    await w.meter.count(req("u", { feature: "f", period: day, limit: 2 }));
+  }
+  const tomorrow = await w.meter.count(req("u", { feature: "f", period: next, limit: 2 }));
+  assert.equal(tomorrow.ok, true);
+  assert.equal(tomorrow.count, 1);
+  assert.equal(await w.meter.read("plt_test", day, "u", "f"), 2);
+});
+
+Deno.test("idempotency: a key reused for another feature (or none) is a conflict; the same feature replays", async () => {
+  await using w = await meterWorld();
+  const first = await w.meter.count(req("u", { feature: "exports", idempotencyKey: "k" }));
+  assert.equal(first.ok, true);
+  const again = await w.meter.count(req("u", { feature: "exports", idempotencyKey: "k" }));
+  assert.equal(again.replayed, true);
+  const other = await w.meter.count(req("u", { feature: "seats", idempotencyKey: "k" }));
+  assert.equal(other.conflict, true);
+  const none = await w.meter.count(req("u", { idempotencyKey: "k" }));
+  assert.equal(none.conflict, true);
+  assert.equal(await w.meter.read("plt_test", NOV, "u", "exports"), 1);
+  assert.equal(await w.meter.read("plt_test", NOV, "u", "seats"), 0);
+  assert.equal(await usageIn(w.kv, "u"), 0);
+});
+
+Deno.test("the fingerprint covers the feature when one is named, and is unchanged without one", () => {
+  const base = req("u", { amount: 3 });
+  assert.equal(
+    countFingerprint(base),
+    "8e56a840afcfbf00",
+    "records without a feature keep matching",
+  );
+  const f = countFingerprint({ ...base, feature: "exports" });
+  assert.notEqual(f, countFingerprint(base));
+  assert.notEqual(f, countFingerprint({ ...base, feature: "seats" }));
+  assert.equal(f, countFingerprint({ ...base, feature: "exports" }));
 });
