@@ -137,7 +137,7 @@ function consentPage(
     `Connect to ${app.name}`,
     `<div class="app"><div class="logo" aria-hidden="true">${
       h(app.name.slice(0, 1).toUpperCase())
-    }</div><h1>Connect to ${h(app.name)}</h1></div>
+    }</div><h1>Connect to <span style="white-space:nowrap">${h(app.name)}</span></h1></div>
     <p class="scope">${h(app.name)} ${
       scope === "read_write"
         ? "will be able to see your account data and create customers, prices, Checkout " +
