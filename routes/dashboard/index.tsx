@@ -126,7 +126,13 @@ export function OverviewPage(
                         <Badge tone="ok">Connected</Badge>
                       </KV>
                       <KV term="Account">
+                        {platform.stripe.displayName && <>{platform.stripe.displayName}{" "}</>}
                         <code>{platform.stripe.accountId}</code>
+                      </KV>
+                      <KV term="Connected by">
+                        {platform.stripe.mode === "connect"
+                          ? "Stripe Connect"
+                          : `Pasted key …${platform.stripe.keyLast4 ?? ""}`}
                       </KV>
                       <KV term="Mode">{platform.stripe.livemode ? "Live" : "Test"}</KV>
                       <KV term="Paid tiers in Stripe">

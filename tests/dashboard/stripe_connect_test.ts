@@ -202,6 +202,12 @@ Deno.test("approving on Stripe's consent page connects: Connected with the accou
   assert.match(html, /data-testid="connect-return"/);
   assert.match(html, /Connected with Stripe/);
   assert.ok(html.includes(accountId) && html.includes("Acme Studio"), "account id and name");
+
+  // The overview's Stripe card says how it is connected, and to which account.
+  const overview = await (await a.page("/dashboard")).text();
+  const card = overview.slice(overview.indexOf('data-testid="stripe-card"'));
+  assert.match(card, /Connected by<\/dt><dd[^>]*>Stripe Connect</, card.slice(0, 2000));
+  assert.ok(card.includes("Acme Studio") && card.includes(accountId), card.slice(0, 2000));
 });
 
 Deno.test("a forged, reused, expired or another founder's state is 400 and stores nothing", async () => {
