@@ -7,22 +7,12 @@
  * disconnects. Screenshots at 1280 and 375 px of each step: test-results/screenshots/connect-*.png.
  */
 import assert from "node:assert/strict";
-import { bootstrapLocalStripe } from "../../dev/stripe/mod.ts";
 import { createStripeFactory } from "../../lib/billing/stripe_client.ts";
-import { encodeBase64 } from "../../lib/encoding.ts";
-import { buildIslands } from "../../lib/ui/build.ts";
-import { startServer } from "../_helpers/server.ts";
+import { startStack } from "../_helpers/stack.ts";
 import { CHROMIUM, DESKTOP, hasChromium, launchChromium, snap } from "../_helpers/browser.ts";
 
 if (!hasChromium) {
   console.warn(`tests/e2e/connect_test.ts: skipped, ${CHROMIUM} is absent.`);
-}
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
 }
 
 Deno.test({
@@ -32,24 +22,8 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   async fn(t) {
-    await buildIslands();
-    const dir = await Deno.makeTempDir({ prefix: "dream-connect-" });
-    const port = freePort();
-    const base = `http://127.0.0.1:${port}`;
-    const stripe = await bootstrapLocalStripe({ publicUrl: base, port: 0, statePath: null });
-    const server = await startServer({
-      PORT: String(port),
-      PUBLIC_URL: base,
-      KV_PATH: `${dir}/dream.kv`,
-      ENCRYPTION_KEY: encodeBase64(crypto.getRandomValues(new Uint8Array(32))),
-      STRIPE_API_URL: stripe.apiUrl,
-      STRIPE_SECRET_KEY: stripe.secretKey,
-      STRIPE_PRICE_ID: stripe.priceId,
-      STRIPE_WEBHOOK_SECRET: stripe.webhookSecret,
-      STRIPE_CONNECT_CLIENT_ID: stripe.connectClientId,
-      STRIPE_CONNECT_WEBHOOK_SECRET: stripe.connectWebhookSecret,
-      STRIPE_CONNECT_URL: stripe.connectUrl,
-    });
+    await using stack = await startStack({ connect: true });
+    const { base, stripe, server } = stack;
     const browser = await launchChromium();
     try {
       const context = await browser.newContext({ viewport: DESKTOP });
@@ -240,9 +214,6 @@ Deno.test({
       throw error;
     } finally {
       await browser.close();
-      await server.stop();
-      await stripe.close();
-      await Deno.remove(dir, { recursive: true }).catch(() => {});
     }
   },
 });

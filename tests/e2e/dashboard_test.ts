@@ -6,24 +6,13 @@
  * 375 px phone, go to `test-results/screenshots/`.
  */
 import assert from "node:assert/strict";
-import { bootstrapLocalStripe } from "../../dev/stripe/mod.ts";
-import { encodeBase64 } from "../../lib/encoding.ts";
-import { buildIslands } from "../../lib/ui/build.ts";
-import { startServer } from "../_helpers/server.ts";
+import { startStack } from "../_helpers/stack.ts";
 import { CHROMIUM, DESKTOP, hasChromium, launchChromium, snap } from "../_helpers/browser.ts";
 
 if (!hasChromium) {
   console.warn(
     `tests/e2e/dashboard_test.ts: skipped, ${CHROMIUM} is absent (apt-get install chromium).`,
   );
-}
-
-/** A port nobody listens on now (the app's public URL must be known before it starts). */
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
 }
 
 Deno.test({
@@ -33,21 +22,8 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   async fn(t) {
-    await buildIslands(); // the server (APP_ENV=test) serves what is built
-    const dir = await Deno.makeTempDir({ prefix: "dream-e2e-" });
-    const port = freePort();
-    const base = `http://127.0.0.1:${port}`;
-    const stripe = await bootstrapLocalStripe({ publicUrl: base, port: 0, statePath: null });
-    const server = await startServer({
-      PORT: String(port),
-      PUBLIC_URL: base,
-      KV_PATH: `${dir}/dream.kv`,
-      ENCRYPTION_KEY: encodeBase64(crypto.getRandomValues(new Uint8Array(32))),
-      STRIPE_API_URL: stripe.apiUrl,
-      STRIPE_SECRET_KEY: stripe.secretKey,
-      STRIPE_PRICE_ID: stripe.priceId,
-      STRIPE_WEBHOOK_SECRET: stripe.webhookSecret,
-    });
+    await using stack = await startStack();
+    const { base, stripe, server } = stack;
     const browser = await launchChromium();
     try {
       const context = await browser.newContext({ viewport: DESKTOP });
@@ -302,9 +278,6 @@ Deno.test({
       throw error;
     } finally {
       await browser.close();
-      await server.stop();
-      await stripe.close();
-      await Deno.remove(dir, { recursive: true }).catch(() => {});
     }
   },
 });
