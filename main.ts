@@ -95,6 +95,7 @@ try {
         env: config.appEnv,
         kv: config.kvPath ?? "deploy",
       });
+      if (!config.startBanner) return; // serve.ts's first worker prints it for all
       console.log(startupMessage({
         url: config.port === 0 ? `http://localhost:${port}` : config.publicUrl,
         devSignIn: devSigner !== null,

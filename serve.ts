@@ -32,15 +32,21 @@ if (workers > 1) {
   if (devSignInEnabled(config)) await loadDevKeyPair(DEV_FILES.sessionKeyPair);
 }
 
-const worker = new Deno.Command(Deno.execPath(), {
-  // `reusePort` is still behind --unstable-net in Deno 2.9.
-  args: ["run", "-A", "--unstable-net", ...Deno.args, MAIN],
-  // The environment is inherited; with siblings, each worker listens with `reusePort`.
-  env: workers > 1 ? { DREAM_API_SHARED_PORT: "1" } : {},
-  stdin: "null",
-});
+let spawned = 0;
+const spawn = () =>
+  new Deno.Command(Deno.execPath(), {
+    // `reusePort` is still behind --unstable-net in Deno 2.9.
+    args: ["run", "-A", "--unstable-net", ...Deno.args, MAIN],
+    // The environment is inherited. With siblings, each worker listens with `reusePort`; only the
+    // first prints the start banner (a replacement's number is new, so it stays quiet).
+    env: {
+      ...(workers > 1 ? { DREAM_API_SHARED_PORT: "1" } : {}),
+      DREAM_API_WORKER: String(++spawned),
+    },
+    stdin: "null",
+  }).spawn();
 log.log("info", "dream-api starting workers", { workers, port: config.port });
-const cluster = supervise({ workers, spawn: () => worker.spawn(), log });
+const cluster = supervise({ workers, spawn, log });
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   Deno.addSignalListener(signal, () => cluster.stop(signal));
 }
