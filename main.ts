@@ -115,7 +115,9 @@ let stopping = false;
 async function shutdown(signal: string) {
   if (stopping) return;
   stopping = true;
-  log.log("info", "shutting down", { signal });
+  // This isolate's heap as it stops (bench/workers.ts reads it per worker; RSS is in /proc).
+  const { heapUsed, heapTotal } = Deno.memoryUsage();
+  log.log("info", "shutting down", { signal, heapUsed, heapTotal });
   await server.shutdown();
   await localStripe?.close();
   await meter.close();

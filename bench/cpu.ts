@@ -219,9 +219,12 @@ async function inprocRun(scenario: string, args: string[], script: string): Prom
   return JSON.parse(text);
 }
 
+/** Median (min–max): on a shared machine the median and the minimum move least with the load. */
 const stats = (xs: number[]) => {
-  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
-  return `${mean.toFixed(1)} (${Math.min(...xs).toFixed(1)}–${Math.max(...xs).toFixed(1)})`;
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = sorted.length / 2;
+  const median = sorted.length % 2 ? sorted[Math.floor(mid)] : (sorted[mid - 1] + sorted[mid]) / 2;
+  return `${median.toFixed(1)} (${sorted[0].toFixed(1)}–${sorted.at(-1)!.toFixed(1)})`;
 };
 
 /** The in-process table: every scenario × variant, `RUNS` alternated runs each. */
@@ -282,7 +285,7 @@ async function inprocReport(): Promise<string> {
     `in its own process by 50 concurrent loops calling its fetch handler: ${
       INPROC_REQUESTS.toLocaleString("en-US")
     } requests after a warm-up of 30,000, ${RUNS} runs per row alternated; CPU is utime + stime of ` +
-    `every thread of the process ÷ requests, as mean (min–max) in µs. "net" subtracts the driver's ` +
+    `every thread of the process ÷ requests, as median (min–max) in µs. "net" subtracts the driver's ` +
     `own cost (building each Request, reading each answer), measured against a constant answer. ` +
     `Nothing else competes for this figure but the scheduler, so it holds on a shared machine.\n\n` +
     `| Scenario | variant | all threads µs/req | net of driver | main JS thread | KV SQLite threads | V8 workers (GC, compiler) | heap used MiB at end |\n` +

@@ -46,8 +46,8 @@ const USERS = SCENARIO === "hot" ? 1 : Number(flags.values.users);
 
 type Fetch = (req: Request) => Response | Promise<Response>;
 
-/** The app as main.ts builds it, on the KV file at `kvPath`. */
-async function buildApp(kvPath: string): Promise<{ fetch: Fetch; close(): Promise<void> }> {
+/** The app as main.ts builds it, on the KV file at `kvPath` (bench/parallel.ts serves it too). */
+export async function buildApp(kvPath: string): Promise<{ fetch: Fetch; close(): Promise<void> }> {
   const config = readConfig({ APP_ENV: "test", KV_PATH: kvPath });
   const kv = await openKv(kvPath);
   const reads = await openKv(kvPath);

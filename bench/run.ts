@@ -339,7 +339,8 @@ async function main() {
       distinctSeconds,
       peaks,
     });
-    const report = `${table}\n${await cpuReport()}\n${await previewReport()}`;
+    const report =
+      `${table}\n${await cpuReport()}\n${await workersReport()}\n${await previewReport()}`;
     console.log(report);
     const target = QUICK ? `${ROOT}bench/out/quick.md` : `${ROOT}bench/RESULTS.md`;
     await Deno.mkdir(`${ROOT}bench/out`, { recursive: true });
@@ -489,6 +490,18 @@ async function cpuReport(): Promise<string> {
   }).output();
   const text = new TextDecoder().decode(out.stdout);
   return out.success ? text : `## CPU breakdown\n\nfailed:\n\n${text}\n`;
+}
+
+/** One process against N, as processes and as `deno serve --parallel` isolates (bench/workers.ts). */
+async function workersReport(): Promise<string> {
+  console.error(`[bench] one process against two (bench/workers.ts)…`);
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", `${ROOT}bench/workers.ts`, ...(QUICK ? ["--quick"] : [])],
+    stdout: "piped",
+    stderr: "inherit",
+  }).output();
+  const text = new TextDecoder().decode(out.stdout);
+  return out.success ? text : `## One process against N\n\nfailed:\n\n${text}\n`;
 }
 
 /**
