@@ -9,7 +9,8 @@
  * one platform and key) as subprocesses, alternates them under the same wrk settings (1 thread,
  * 50 connections, the same Lua script), and prints markdown tables, also written to
  * bench/RESULTS.md (bench/out/quick.md with --quick), followed by dream-api's CPU breakdown
- * (bench/cpu.ts) and the founders' analytics (bench/preview.ts). Needs `wrk` and `redis-server`.
+ * (bench/cpu.ts), one process against two (bench/workers.ts) and the founders' analytics
+ * (bench/preview.ts). Needs `wrk` and `redis-server`.
  */
 import { parseArgs } from "node:util";
 import { keys } from "../lib/kv/keys.ts";
