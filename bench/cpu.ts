@@ -20,6 +20,7 @@
 import { parseArgs } from "node:util";
 import {
   available,
+  loadAverage,
   makePlatform,
   processCpu,
   ROOT,
@@ -251,6 +252,7 @@ async function inprocReport(): Promise<string> {
     ["usage", "GET /api/usage, 10,000 end-users"],
   ] as const;
   const results = new Map<string, InprocRun[]>();
+  const loadBefore = await loadAverage();
   for (let run = 0; run < RUNS; run++) {
     for (const [scenario] of scenarios) {
       for (const v of variants) {
@@ -287,7 +289,9 @@ async function inprocReport(): Promise<string> {
     } requests after a warm-up of 30,000, ${RUNS} runs per row alternated; CPU is utime + stime of ` +
     `every thread of the process ÷ requests, as median (min–max) in µs. "net" subtracts the driver's ` +
     `own cost (building each Request, reading each answer), measured against a constant answer. ` +
-    `Nothing else competes for this figure but the scheduler, so it holds on a shared machine.\n\n` +
+    `No wrk and no sockets compete with it; other work on the machine still inflates it (load ` +
+    `average ${loadBefore} at the start, ${await loadAverage()} at the end), so compare rows of ` +
+    `one run, not runs.\n\n` +
     `| Scenario | variant | all threads µs/req | net of driver | main JS thread | KV SQLite threads | V8 workers (GC, compiler) | heap used MiB at end |\n` +
     `|---|---|---:|---:|---:|---:|---:|---:|\n${rows.join("\n")}\n`;
 }
