@@ -252,8 +252,8 @@ async function main() {
       log(`exactness: ${s.kind.name}`);
       const hot = results.get(`hot ${s.kind.name}`)!;
       const seconds = Math.min(
-        60,
-        Math.max(5, Math.ceil(2 * EXACT_LIMIT / mean(hot.runs.map(rps)))),
+        120,
+        Math.max(5, Math.ceil(3 * EXACT_LIMIT / mean(hot.runs.map(rps)))),
       );
       const r = await wrk(s.running.url, {
         ...envOf(s.apiKey, "hot"),
@@ -268,12 +268,18 @@ async function main() {
           "x-user-plan": "exact",
         },
       }).then((res) => res.json());
-      const pass = r.s2xx === EXACT_LIMIT && usage.usage?.count === EXACT_LIMIT && r.s5xx === 0;
+      // Exact: 10,000 × 200 and no more, then 429s. No 429 at all: the run ended before the
+      // limit (a slow or busy machine), which proves nothing either way.
+      const pass = r.s429 === 0
+        ? `not reached in ${seconds} s`
+        : r.s2xx === EXACT_LIMIT && usage.usage?.count === EXACT_LIMIT && r.s5xx === 0
+        ? "yes"
+        : "**no**";
       exact.push(
         `| ${s.kind.name} | ${
           r.requests.toLocaleString("en-US")
         } | ${r.s2xx} × 200, ${r.s429} × 429, ` +
-          `${r.s5xx} × 5xx; usage reads ${usage.usage?.count} | ${pass ? "yes" : "**no**"} |`,
+          `${r.s5xx} × 5xx; usage reads ${usage.usage?.count} | ${pass} |`,
       );
     }
     const memory: string[] = [];
