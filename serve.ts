@@ -6,7 +6,7 @@
 import { fileURLToPath } from "node:url";
 import { readConfigOrExit } from "./fresh.config.ts";
 import { devSignInEnabled, loadDevKeyPair } from "./lib/auth/clerk.ts";
-import { clusterRefusal, supervise } from "./lib/cluster.ts";
+import { type Cluster, clusterRefusal, supervise } from "./lib/cluster.ts";
 import { loadOrCreateDevEncryptionKey } from "./lib/crypto/secrets.ts";
 import { createLogger } from "./lib/log.ts";
 import { DEV_FILES } from "./lib/startup.ts";
@@ -19,6 +19,17 @@ const refusal = clusterRefusal(config);
 if (refusal) {
   console.error(refusal);
   Deno.exit(1);
+}
+
+// Listening before any worker exists: a signal that comes while they start still drains them
+// (the supervisor dying of it would orphan them), and one before that stops here, cleanly.
+let cluster: Cluster | undefined;
+let stopSignal: Deno.Signal | undefined;
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  Deno.addSignalListener(signal, () => {
+    stopSignal ??= signal;
+    cluster?.stop(signal);
+  });
 }
 
 let workers = config.workers;
@@ -45,11 +56,12 @@ const spawn = () =>
     },
     stdin: "null",
   }).spawn();
-log.log("info", "dream-api starting workers", { workers, port: config.port });
-const cluster = supervise({ workers, spawn, log });
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  Deno.addSignalListener(signal, () => cluster.stop(signal));
+if (stopSignal) {
+  log.log("info", "dream-api stopped", { code: 0, signal: stopSignal });
+  Deno.exit(0);
 }
+log.log("info", "dream-api starting workers", { workers, port: config.port });
+cluster = supervise({ workers, spawn, log });
 const code = await cluster.done;
 log.log(code === 0 ? "info" : "error", "dream-api stopped", { code });
 Deno.exit(code);

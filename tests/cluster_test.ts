@@ -104,6 +104,11 @@ Deno.test("SIGTERM under load: the supervisor and every worker exit 0, and every
   assert.equal(await within(exit, cluster.output), 0, cluster.output());
   const output = cluster.output();
   assert.equal(output.match(/"message":"shutting down","signal":"SIGTERM"/g)?.length, 2, output);
+  // Each says how much V8 heap it had as it stopped (bench/workers.ts reports it per worker).
+  assert.equal(
+    output.match(/"shutting down","signal":"SIGTERM","heapUsed":\d+,"heapTotal":\d+/g)?.length,
+    2,
+  );
   assert.doesNotMatch(output, /worker failed|exited unexpectedly/, output);
   assert.match(output, /"message":"dream-api stopped","code":0/);
 
@@ -269,7 +274,8 @@ function spawnServe(env: Record<string, string>) {
   };
   const exit = async () => {
     const { code } = await within(child.status, () => out.stderr);
-    await reading;
+    // A worker left running would hold the pipes open: bounded too.
+    await within(reading, () => `a worker outlived the supervisor:\n${out.stderr}`);
     return code;
   };
   return { child, out, until, exit };
