@@ -103,6 +103,7 @@ try {
         env: config.appEnv,
         kv: config.kvPath ?? "deploy",
       });
+      if (!config.startBanner) return; // serve.ts's first worker prints it for all
       console.log(startupMessage({
         url: config.port === 0 ? `http://localhost:${port}` : config.publicUrl,
         devSignIn: devSigner !== null,
@@ -122,7 +123,9 @@ let stopping = false;
 async function shutdown(signal: string) {
   if (stopping) return;
   stopping = true;
-  log.log("info", "shutting down", { signal });
+  // This isolate's heap as it stops (bench/workers.ts reads it per worker; RSS is in /proc).
+  const { heapUsed, heapTotal } = Deno.memoryUsage();
+  log.log("info", "shutting down", { signal, heapUsed, heapTotal });
   await server.shutdown();
   await webhooks.stop();
   await localStripe?.close();

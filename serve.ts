@@ -6,7 +6,7 @@
 import { fileURLToPath } from "node:url";
 import { readConfigOrExit } from "./fresh.config.ts";
 import { devSignInEnabled, loadDevKeyPair } from "./lib/auth/clerk.ts";
-import { clusterRefusal, supervise } from "./lib/cluster.ts";
+import { type Cluster, clusterRefusal, supervise } from "./lib/cluster.ts";
 import { loadOrCreateDevEncryptionKey } from "./lib/crypto/secrets.ts";
 import { createLogger } from "./lib/log.ts";
 import { DEV_FILES } from "./lib/startup.ts";
@@ -21,6 +21,17 @@ if (refusal) {
   Deno.exit(1);
 }
 
+// Listening before any worker exists: a signal that comes while they start still drains them
+// (the supervisor dying of it would orphan them), and one before that stops here, cleanly.
+const running: { cluster?: Cluster } = {};
+let stopSignal: Deno.Signal | undefined;
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  Deno.addSignalListener(signal, () => {
+    stopSignal ??= signal;
+    running.cluster?.stop(signal);
+  });
+}
+
 let workers = config.workers;
 // Development without Stripe settings starts a local Stripe on one port: one process holds it.
 if (config.appEnv === "development" && !config.stripe.secretKey && !config.stripe.apiUrl) {
@@ -32,18 +43,25 @@ if (workers > 1) {
   if (devSignInEnabled(config)) await loadDevKeyPair(DEV_FILES.sessionKeyPair);
 }
 
-const worker = new Deno.Command(Deno.execPath(), {
-  // `reusePort` is still behind --unstable-net in Deno 2.9.
-  args: ["run", "-A", "--unstable-net", ...Deno.args, MAIN],
-  // The environment is inherited; with siblings, each worker listens with `reusePort`.
-  env: workers > 1 ? { DREAM_API_SHARED_PORT: "1" } : {},
-  stdin: "null",
-});
-log.log("info", "dream-api starting workers", { workers, port: config.port });
-const cluster = supervise({ workers, spawn: () => worker.spawn(), log });
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  Deno.addSignalListener(signal, () => cluster.stop(signal));
+let spawned = 0;
+const spawn = () =>
+  new Deno.Command(Deno.execPath(), {
+    // `reusePort` is still behind --unstable-net in Deno 2.9.
+    args: ["run", "-A", "--unstable-net", ...Deno.args, MAIN],
+    // The environment is inherited. With siblings, each worker listens with `reusePort`; only the
+    // first prints the start banner (a replacement's number is new, so it stays quiet).
+    env: {
+      ...(workers > 1 ? { DREAM_API_SHARED_PORT: "1" } : {}),
+      DREAM_API_WORKER: String(++spawned),
+    },
+    stdin: "null",
+  }).spawn();
+if (stopSignal) {
+  log.log("info", "dream-api stopped", { code: 0, signal: stopSignal });
+  Deno.exit(0);
 }
-const code = await cluster.done;
+log.log("info", "dream-api starting workers", { workers, port: config.port });
+running.cluster = supervise({ workers, spawn, log });
+const code = await running.cluster.done;
 log.log(code === 0 ? "info" : "error", "dream-api stopped", { code });
 Deno.exit(code);

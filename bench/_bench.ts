@@ -252,3 +252,13 @@ export async function loadAverage(): Promise<string> {
   const text = await Deno.readTextFile("/proc/loadavg").catch(() => "? ? ?");
   return text.split(" ").slice(0, 3).join(", ");
 }
+
+/** What a thread's name says it is (Linux truncates names to 15 characters). */
+export function threadRole(name: string, isMain: boolean): string {
+  if (isMain) return "main JS thread (V8 isolate, Deno.serve, the handlers)";
+  if (/^sw-\d/.test(name)) return "KV SQLite workers (one per KV handle: writes, reads)";
+  if (/^tokio-runtime-w/.test(name)) return "tokio workers (HTTP I/O, KV ops off the main thread)";
+  if (/^V8 DefaultWorke|^V8 /.test(name)) return "V8 platform workers (GC, compiler)";
+  if (/sqlite|kv|denokv/i.test(name)) return `KV / SQLite (${name})`;
+  return `other (${name})`;
+}

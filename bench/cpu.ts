@@ -9,11 +9,18 @@
  * 2. A `--cpu-prof` run of the same load on another fresh server: the main JS thread's self time
  *    aggregated by function (name + url + line), top 15, as µs per request.
  *
+ * 3. In process (bench/inproc.ts: no HTTP, no wrk): the app's own CPU per request, all threads,
+ *    `--runs` runs per scenario alternated (mean, min, max), less the driver's own cost. On a
+ *    machine shared with other work this is the figure that holds: wrk and the kernel's HTTP
+ *    work compete with nothing. `--inproc-only --variant 'label|flags[|script]' …` compares V8
+ *    flags or a scratch copy of the code (its own bench/inproc.ts) side by side.
+ *
  * Prints markdown (bench/run.ts appends it to bench/RESULTS.md). Needs `wrk` on PATH.
  */
 import { parseArgs } from "node:util";
 import {
   available,
+  loadAverage,
   makePlatform,
   processCpu,
   ROOT,
@@ -22,6 +29,7 @@ import {
   spawnServer,
   startFlags,
   threadCpu,
+  threadRole,
   wrk,
   type WrkResult,
 } from "./_bench.ts";
@@ -33,26 +41,29 @@ const flags = parseArgs({
     seconds: { type: "string" },
     markdown: { type: "boolean", default: false },
     top: { type: "string", default: "15" },
+    /** Only the in-process measurement (no wrk, no profile). */
+    "inproc-only": { type: "boolean", default: false },
+    /** In-process runs per scenario and variant (alternated); figures are mean, min and max. */
+    runs: { type: "string" },
+    /** In-process requests per run. */
+    requests: { type: "string" },
+    /**
+     * `label|deno run flags|script` (flags split on spaces, script default bench/inproc.ts), any
+     * number of times: each is measured beside the others. Default: `deno task start`'s flags.
+     */
+    variant: { type: "string", multiple: true },
   },
 });
 const QUICK = flags.values.quick;
 const SECONDS = Number(flags.values.seconds ?? (QUICK ? 3 : 10));
 const TOP = Number(flags.values.top);
+const RUNS = Number(flags.values.runs ?? (QUICK ? 2 : 5));
+const INPROC_REQUESTS = Number(flags.values.requests ?? (QUICK ? 30_000 : 100_000));
 const log = (line: string) => console.error(`[bench:cpu] ${line}`);
 
 interface Scenario {
   name: string;
   env: Record<string, string>;
-}
-
-/** What a thread's name says it is (Linux truncates names to 15 characters). */
-function threadRole(name: string, isMain: boolean): string {
-  if (isMain) return "main JS thread (V8 isolate, Deno.serve, the handlers)";
-  if (/^sw-\d/.test(name)) return "KV SQLite workers (one per KV handle: writes, reads)";
-  if (/^tokio-runtime-w/.test(name)) return "tokio workers (HTTP I/O, KV ops off the main thread)";
-  if (/^V8 DefaultWorke|^V8 /.test(name)) return "V8 platform workers (GC, compiler)";
-  if (/sqlite|kv|denokv/i.test(name)) return `KV / SQLite (${name})`;
-  return `other (${name})`;
 }
 
 async function startServer(dir: string, kvPath: string, extra: string[]): Promise<Server> {
@@ -178,7 +189,118 @@ async function profileRun(dir: string, scenario: Scenario, kvPath: string) {
   return { result, self, total, busy: total - idle };
 }
 
+interface InprocRun {
+  usPerRequest: number;
+  roles: Record<string, number>;
+  statuses: Record<string, number>;
+  heapUsedMiB: number;
+  rssMiB: number;
+}
+
+/** One bench/inproc.ts child: its JSON line. */
+async function inprocRun(scenario: string, args: string[], script: string): Promise<InprocRun> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      ...args,
+      script,
+      "--scenario",
+      scenario,
+      "--requests",
+      String(INPROC_REQUESTS),
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(out.stdout).trim().split("\n").at(-1) ?? "";
+  if (!out.success || !text.startsWith("{")) {
+    throw new Error(`inproc ${scenario} failed:\n${text}\n${new TextDecoder().decode(out.stderr)}`);
+  }
+  return JSON.parse(text);
+}
+
+/** Median (min–max): on a shared machine the median and the minimum move least with the load. */
+const stats = (xs: number[]) => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = sorted.length / 2;
+  const median = sorted.length % 2 ? sorted[Math.floor(mid)] : (sorted[mid - 1] + sorted[mid]) / 2;
+  return `${median.toFixed(1)} (${sorted[0].toFixed(1)}–${sorted.at(-1)!.toFixed(1)})`;
+};
+
+/** The in-process table: every scenario × variant, `RUNS` alternated runs each. */
+async function inprocReport(): Promise<string> {
+  const variants = (flags.values.variant ?? []).map((v) => {
+    const [label, args = "", script = ""] = v.split("|");
+    return {
+      label,
+      args: args.split(" ").filter(Boolean),
+      script: script || `${ROOT}bench/inproc.ts`,
+    };
+  });
+  if (variants.length === 0) {
+    variants.push({
+      label: "deno task start",
+      args: await startFlags(),
+      script: `${ROOT}bench/inproc.ts`,
+    });
+  }
+  const scenarios = [
+    ["driver", "the driver alone (constant answer)"],
+    ["spread", "POST /api/data, 10,000 end-users"],
+    ["hot", "POST /api/data, one hot end-user"],
+    ["usage", "GET /api/usage, 10,000 end-users"],
+  ] as const;
+  const results = new Map<string, InprocRun[]>();
+  const loadBefore = await loadAverage();
+  for (let run = 0; run < RUNS; run++) {
+    for (const [scenario] of scenarios) {
+      for (const v of variants) {
+        if (scenario === "driver" && v !== variants[0]) continue;
+        log(`in process: ${scenario}, ${v.label}, run ${run + 1}/${RUNS}`);
+        const r = await inprocRun(scenario, v.args, v.script);
+        const bad = Object.keys(r.statuses).filter((s) => s !== "200");
+        if (bad.length) throw new Error(`${scenario}: statuses ${JSON.stringify(r.statuses)}`);
+        const key = `${scenario} ${v.label}`;
+        results.set(key, [...(results.get(key) ?? []), r]);
+      }
+    }
+  }
+  const driver = results.get(`driver ${variants[0].label}`)!;
+  const driverMean = driver.reduce((n, r) => n + r.usPerRequest, 0) / driver.length;
+  const role = (r: InprocRun, re: RegExp) =>
+    Object.entries(r.roles).filter(([k]) => re.test(k)).reduce((n, [, us]) => n + us, 0);
+  const rows = scenarios.flatMap(([scenario, name]) =>
+    variants.filter((v) => scenario !== "driver" || v === variants[0]).map((v) => {
+      const rs = results.get(`${scenario} ${v.label}`)!;
+      const all = rs.map((r) => r.usPerRequest);
+      const net = scenario === "driver" ? "—" : stats(all.map((x) => x - driverMean));
+      return `| ${name} | ${v.label} | ${stats(all)} | ${net} | ${
+        stats(rs.map((r) => role(r, /^main/)))
+      } | ${stats(rs.map((r) => role(r, /SQLite/)))} | ${stats(rs.map((r) => role(r, /^V8/)))} | ${
+        stats(rs.map((r) => r.heapUsedMiB))
+      } |`;
+    })
+  );
+  return `## CPU per request in process (bench/inproc.ts; no HTTP)\n\n` +
+    `The app wired as \`main.ts\` wires it (KV file, read handle, meter, recorder, caches), driven ` +
+    `in its own process by 50 concurrent loops calling its fetch handler: ${
+      INPROC_REQUESTS.toLocaleString("en-US")
+    } requests after a warm-up of 30,000, ${RUNS} runs per row alternated; CPU is utime + stime of ` +
+    `every thread of the process ÷ requests, as median (min–max) in µs. "net" subtracts the driver's ` +
+    `own cost (building each Request, reading each answer), measured against a constant answer. ` +
+    `No wrk and no sockets compete with it; other work on the machine still inflates it (load ` +
+    `average ${loadBefore} at the start, ${await loadAverage()} at the end), so compare rows of ` +
+    `one run, not runs.\n\n` +
+    `| Scenario | variant | all threads µs/req | net of driver | main JS thread | KV SQLite threads | V8 workers (GC, compiler) | heap used MiB at end |\n` +
+    `|---|---|---:|---:|---:|---:|---:|---:|\n${rows.join("\n")}\n`;
+}
+
 async function main() {
+  if (flags.values["inproc-only"]) {
+    console.log(await inprocReport());
+    return;
+  }
   if (!(await available("wrk"))) {
     console.error("bench:cpu needs wrk on PATH (Debian/Ubuntu: sudo apt-get install wrk).");
     Deno.exit(1);
@@ -250,6 +372,7 @@ async function main() {
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+  sections.push(await inprocReport());
   console.log(sections.join("\n"));
 }
 

@@ -9,9 +9,9 @@
  * one platform and key) as subprocesses, alternates them under the same wrk settings (1 thread,
  * 50 connections, the same Lua script), and prints markdown tables, also written to
  * bench/RESULTS.md (bench/out/quick.md with --quick), followed by dream-api's CPU breakdown
- * (bench/cpu.ts), the founders' analytics (bench/preview.ts), the hot path with features
- * (bench/features.ts) and the cost of a commit that queues a founders' event (bench/outbox.ts).
- * Needs `wrk` and `redis-server`.
+ * (bench/cpu.ts), one process against two (bench/workers.ts), the founders' analytics
+ * (bench/preview.ts), the hot path with features (bench/features.ts) and the cost of a commit that
+ * queues a founders' event (bench/outbox.ts). Needs `wrk` and `redis-server`.
  */
 import { parseArgs } from "node:util";
 import { keys } from "../lib/kv/keys.ts";
@@ -91,6 +91,8 @@ interface Measured {
   runs: WrkResult[];
   /** CPU time (µs) of the server's processes (and its Redis) during each run. */
   cpuUs: number[];
+  /** The part of `cpuUs` spent by the peer's `redis-server` (0 for the others). */
+  redisUs: number[];
 }
 
 interface Paired {
@@ -194,11 +196,15 @@ async function main() {
       ...cluster.output().matchAll(/"dream-api listening","port":\d+,"pid":(\d+)/g),
     ]
       .map((m) => Number(m[1]));
-    const targets: Record<ServerName, { url: string; pids: number[] }> = {
+    const targets: Record<ServerName, { url: string; pids: number[]; redisPid?: number }> = {
       bare: { url: bare.url, pids: [bare.pid] },
       floor: { url: floor.url, pids: [floor.pid] },
-      redis: { url: peer.url, pids: [peer.pid, redis.pid] },
-      "redis-fsync": { url: peerFsync.url, pids: [peerFsync.pid, redisFsync.pid] },
+      redis: { url: peer.url, pids: [peer.pid, redis.pid], redisPid: redis.pid },
+      "redis-fsync": {
+        url: peerFsync.url,
+        pids: [peerFsync.pid, redisFsync.pid],
+        redisPid: redisFsync.pid,
+      },
       "dream-api": { url: real.url, pids: [real.pid] },
       [WORKERS_ROW]: { url: cluster.url, pids: [cluster.pid, ...workerPids] },
     };
@@ -245,14 +251,17 @@ async function main() {
       ] as const
     ) {
       const by = Object.fromEntries(
-        SERVERS.map((s) => [s, { runs: [], cpuUs: [] }]),
+        SERVERS.map((s) => [s, { runs: [], cpuUs: [], redisUs: [] }]),
       ) as unknown as Record<ServerName, Measured>;
       for (let round = 0; round < ROUNDS; round++) {
         for (const server of SERVERS) {
           log(`${name}: ${server}, round ${round + 1}`);
-          const before = await cpuOf(targets[server].pids);
+          const { pids, redisPid } = targets[server];
+          const before = await cpuOf(pids);
+          const redisBefore = redisPid ? await processCpu(redisPid) : 0;
           by[server].runs.push(await wrk(targets[server].url, env));
-          by[server].cpuUs.push(await cpuOf(targets[server].pids) - before);
+          by[server].cpuUs.push(await cpuOf(pids) - before);
+          by[server].redisUs.push(redisPid ? await processCpu(redisPid) - redisBefore : 0);
         }
       }
       paired.push({ name, counted: "BENCH_COUNT" in env, by });
@@ -341,7 +350,11 @@ async function main() {
       distinctSeconds,
       peaks,
     });
-    const report = `${table}\n${await cpuReport()}\n${await previewReport()}\n${await sideReport(
+    const report = `${table}\n${await cpuReport()}\n${await sideReport(
+      "bench/workers.ts",
+      "One process against N",
+      [],
+    )}\n${await previewReport()}\n${await sideReport(
       "bench/features.ts",
       "(7) Features on the hot path",
     )}\n${await sideReport("bench/outbox.ts", "(8) The cost of a commit with an event")}`;
@@ -387,8 +400,12 @@ function renderReport(r: {
     );
   const fivesOf = (p: Paired, m: Measured) =>
     p.counted ? String(m.runs.reduce((n, x) => n + x.s5xx, 0)) : "n/a";
+  const perRequest = (m: Measured, us: number[]) =>
+    us.reduce((a, b) => a + b, 0) / m.runs.reduce((n, x) => n + x.requests, 0);
+  // The peers' CPU with the share of their redis-server: what N HTTP processes would share.
   const cpuPerRequest = (m: Measured) =>
-    m.cpuUs.reduce((a, b) => a + b, 0) / m.runs.reduce((n, x) => n + x.requests, 0);
+    perRequest(m, m.cpuUs).toFixed(1) +
+    (m.redisUs.some((x) => x > 0) ? ` (Redis ${perRequest(m, m.redisUs).toFixed(1)})` : "");
   const rows = r.paired.map((p, i) => {
     const [bare, floor, redis, fsync, real] = SERVERS.map((s) => rpsOf(p.by[s]));
     const ratio = real / bare;
@@ -418,7 +435,7 @@ function renderReport(r: {
         fmt.ms(mean(m.runs.map((x) => x.p50_us)))
       } | ${fmt.ms(Math.max(...m.runs.map((x) => x.p99_us)))} | ${errorsOf(m)} | ${
         fivesOf(p, m)
-      } | ${cpuPerRequest(m).toFixed(1)} | ${
+      } | ${cpuPerRequest(m)} | ${
         s === "dream-api" ? "—" : fmt.ratio(rpsOf(p.by["dream-api"]) / rpsOf(m))
       } |`;
     })
@@ -461,7 +478,7 @@ function renderReport(r: {
 ${rows.join("\n")}
 
 Every server in every scenario (CPU µs/req: utime + stime of all the server's threads from \`/proc\`, ` +
-    `the peers' including their \`redis-server\`, during the measured runs, ÷ requests answered):
+    `the peers' including their \`redis-server\` (its part in brackets), during the measured runs, ÷ requests answered):
 
 | Scenario | server | req/s | p50 ms | p99 ms | non-2xx + socket errors | 5xx | CPU µs/req | dream-api ÷ this |
 |---|---|---:|---:|---:|---:|---:|---:|---:|
@@ -496,11 +513,14 @@ async function cpuReport(): Promise<string> {
   return out.success ? text : `## CPU breakdown\n\nfailed:\n\n${text}\n`;
 }
 
-/** A side bench (its own servers and KV) run in its own process; its markdown, or its failure. */
-async function sideReport(script: string, title: string): Promise<string> {
+/**
+ * A side bench (its own servers and KV) run in its own process, with `args` (default
+ * `--markdown`); its markdown, or its failure.
+ */
+async function sideReport(script: string, title: string, args = ["--markdown"]): Promise<string> {
   console.error(`[bench] ${title} (${script})…`);
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", `${ROOT}${script}`, ...(QUICK ? ["--quick"] : []), "--markdown"],
+    args: ["run", "-A", `${ROOT}${script}`, ...(QUICK ? ["--quick"] : []), ...args],
     stdout: "piped",
     stderr: "inherit",
   }).output();

@@ -38,7 +38,7 @@ export function supervise(options: {
   const now = options.now ?? Date.now;
   const live = new Set<WorkerProcess>();
   const restarts: number[] = [];
-  let stopping = false;
+  let stopping: Deno.Signal | null = null;
   let failed = false;
   let finish!: (code: number) => void;
   const done = new Promise<number>((resolve) => finish = resolve);
@@ -48,7 +48,7 @@ export function supervise(options: {
 
   const stop = (signal: Deno.Signal) => {
     if (stopping) return;
-    stopping = true;
+    stopping = signal;
     for (const worker of live) {
       try {
         worker.kill(signal);
@@ -67,7 +67,11 @@ export function supervise(options: {
       live.delete(worker);
       const exit = { pid: worker.pid, code, signal };
       if (stopping) {
-        if (!success) {
+        if (signal !== null && signal === stopping) {
+          // Killed by the very signal it was sent: main.ts had not installed its handlers yet,
+          // which it does in the same tick as it starts serving, so it had answered nothing.
+          log.log("info", "worker stopped before it served", exit);
+        } else if (!success) {
           failed = true;
           log.log("error", "worker failed while draining", exit);
         }

@@ -7,7 +7,7 @@ import { parseConfig } from "../fresh.config.ts";
 import { clusterRefusal, supervise, type WorkerProcess } from "../lib/cluster.ts";
 import { createLogger } from "../lib/log.ts";
 import { seedPlatform, tenantHeaders } from "./_helpers/app.ts";
-import { startCluster } from "./_helpers/server.ts";
+import { freePort, startCluster } from "./_helpers/server.ts";
 import { hammer, totalUsage } from "./usage/_load.ts";
 import { tempKvPath } from "./usage/_kv.ts";
 
@@ -104,6 +104,11 @@ Deno.test("SIGTERM under load: the supervisor and every worker exit 0, and every
   assert.equal(await within(exit, cluster.output), 0, cluster.output());
   const output = cluster.output();
   assert.equal(output.match(/"message":"shutting down","signal":"SIGTERM"/g)?.length, 2, output);
+  // Each says how much V8 heap it had as it stopped (bench/workers.ts reports it per worker).
+  assert.equal(
+    output.match(/"shutting down","signal":"SIGTERM","heapUsed":\d+,"heapTotal":\d+/g)?.length,
+    2,
+  );
   assert.doesNotMatch(output, /worker failed|exited unexpectedly/, output);
   assert.match(output, /"message":"dream-api stopped","code":0/);
 
@@ -156,10 +161,15 @@ function fakeWorker(pid: number) {
   const status = new Promise<{ success: boolean; code: number; signal: Deno.Signal | null }>((
     r,
   ) => exit = r);
-  const worker: WorkerProcess & { die(code: number): void; signals: Deno.Signal[] } = {
+  const worker: WorkerProcess & {
+    die(code: number): void;
+    exitWith: typeof exit;
+    signals: Deno.Signal[];
+  } = {
     pid,
     status,
     signals: [],
+    exitWith: (s) => exit(s),
     kill(signal = "SIGTERM") {
       worker.signals.push(signal);
       exit({ success: true, code: 0, signal: null });
@@ -238,4 +248,87 @@ Deno.test("WORKERS is an integer from 1 to 64 and defaults to one process (one K
     assert.throws(() => parseConfig({ APP_ENV: "test", WORKERS: bad }), /WORKERS/, bad);
   }
   assert.equal(parseConfig({ APP_ENV: "test" }).sharedPort, false);
+});
+
+/** serve.ts as `deno task start` runs it, with both its outputs read (the banner goes to stdout). */
+function spawnServe(env: Record<string, string>) {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", new URL("../serve.ts", import.meta.url).pathname],
+    env: { APP_ENV: "test", WORKERS: "2", PORT: String(freePort()), ...env },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const out = { stdout: "", stderr: "" };
+  const read = async (stream: ReadableStream<Uint8Array>, into: "stdout" | "stderr") => {
+    const decoder = new TextDecoder();
+    for await (const chunk of stream) out[into] += decoder.decode(chunk, { stream: true });
+  };
+  const reading = Promise.all([read(child.stdout, "stdout"), read(child.stderr, "stderr")]);
+  const until = async (pattern: RegExp, count: number) => {
+    const deadline = Date.now() + 30_000;
+    while ((out.stderr.match(pattern) ?? []).length < count) {
+      if (Date.now() > deadline) throw new Error(`not seen ${count} × ${pattern}:\n${out.stderr}`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  };
+  const exit = async () => {
+    const { code } = await within(child.status, () => out.stderr);
+    // A worker left running would hold the pipes open: bounded too.
+    await within(reading, () => `a worker outlived the supervisor:\n${out.stderr}`);
+    return code;
+  };
+  return { child, out, until, exit };
+}
+
+Deno.test("two workers print the start banner once, not once per worker", async () => {
+  await using tmp = await tempKvPath();
+  const serve = spawnServe({ KV_PATH: tmp.path });
+  try {
+    await serve.until(/"message":"dream-api listening"/g, 2);
+  } finally {
+    serve.child.kill("SIGTERM");
+  }
+  assert.equal(await serve.exit(), 0, serve.out.stderr);
+  assert.equal(
+    serve.out.stdout.match(/dream-api is running: open /g)?.length,
+    1,
+    `stdout:\n${serve.out.stdout}`,
+  );
+});
+
+Deno.test("SIGTERM before the workers listen: each stops its start-up and exits 0, and so does the supervisor", async () => {
+  await using tmp = await tempKvPath();
+  const serve = spawnServe({ KV_PATH: tmp.path });
+  // Both spawned, neither listening yet (a worker takes far longer to load than this).
+  await serve.until(/"message":"worker started"/g, 2);
+  assert.doesNotMatch(serve.out.stderr, /dream-api listening/, "too late: a worker listens");
+  serve.child.kill("SIGTERM");
+  assert.equal(await serve.exit(), 0, serve.out.stderr);
+  assert.doesNotMatch(serve.out.stderr, /worker failed|exited unexpectedly/, serve.out.stderr);
+  assert.match(serve.out.stderr, /"message":"dream-api stopped","code":0/);
+  assert.doesNotMatch(serve.out.stdout, /dream-api is running/, "no banner for a stopped start-up");
+});
+
+Deno.test("a worker killed by the very signal it was sent had not started serving: done is 0; any other death while draining is 1", async () => {
+  for (const [death, expected] of [["SIGTERM", 0], ["SIGKILL", 1]] as const) {
+    const lines: string[] = [];
+    const cluster = supervise({
+      workers: 1,
+      spawn: () => {
+        const w = fakeWorker(1);
+        w.kill = () => w.exitWith({ success: false, code: 128 + 15, signal: death });
+        return w;
+      },
+      log: createLogger({ write: (l) => lines.push(l) }),
+    });
+    cluster.stop("SIGTERM");
+    assert.equal(await cluster.done, expected, lines.join("\n"));
+  }
+});
+
+Deno.test("only serve.ts's first worker, or a lone main.ts, prints the start banner", () => {
+  assert.equal(parseConfig({ APP_ENV: "test" }).startBanner, true);
+  assert.equal(parseConfig({ APP_ENV: "test", DREAM_API_WORKER: "1" }).startBanner, true);
+  assert.equal(parseConfig({ APP_ENV: "test", DREAM_API_WORKER: "2" }).startBanner, false);
 });
