@@ -147,6 +147,8 @@ export const keys = {
    * the same commit as what caused it (a count crossing a threshold, a plan change).
    */
   outbox: (eventId: string) => ["outbox", eventId] as const,
+  /** prefix of every `outbox` record. */
+  outboxAll: () => ["outbox"] as const,
   /** index → event id, by the time (ms) its next attempt is due; moved on every claim and retry. */
   outboxDue: (dueAt: number, eventId: string) => ["outbox_due", dueAt, eventId] as const,
   /** prefix of `outboxDue`: list with `end` = `outboxDue(now, "")` for what is due now. */

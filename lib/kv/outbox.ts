@@ -6,6 +6,7 @@
  * records with a lease and sends them; `kv.enqueue` is not used because Deno Deploy's current KV
  * and KV Connect (`denokv`) do not run queues.
  */
+import { randomId } from "../encoding.ts";
 import { keys } from "./keys.ts";
 import type { CommitCost } from "./packing.ts";
 
@@ -38,15 +39,6 @@ export interface OutboxRecord {
   dueAt: number;
 }
 
-/** A new event id (`msg_` + 26 base32 characters of randomness). */
-export function newEventId(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  const alphabet = "abcdefghijklmnopqrstuvwxyz234567";
-  let id = "msg_";
-  for (let i = 0; i < 26; i++) id += alphabet[(bytes[(i * 5) >> 3] >> (i % 8)) & 31];
-  return id;
-}
-
 /** Upper bound of what `queueEvent` adds to a commit (for the meter's commit budget). */
 export const QUEUE_EVENT_COST: CommitCost = { mutations: 2, keyBytes: 128, mutationBytes: 2048 };
 
@@ -60,7 +52,7 @@ export function queueEvent(
   event: FounderEvent,
   now: number,
 ): string {
-  const id = newEventId();
+  const id = randomId("msg", 26);
   const record: OutboxRecord = { id, platformId, event, createdAt: now, attempts: 0, dueAt: now };
   op.set(keys.outbox(id), record);
   op.set(keys.outboxDue(now, id), id);

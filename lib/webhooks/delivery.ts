@@ -252,11 +252,8 @@ export class WebhookDelivery {
       } else {
         entry.status = "retrying";
         entry.nextAttemptAt = nextAt;
-        await rescheduleClaimed(
-          kv,
-          claimed,
-          nextAt,
-          (op) => logDelivery(op, record.platformId, entry),
+        await retryTransient(() =>
+          rescheduleClaimed(kv, claimed, nextAt, (op) => logDelivery(op, record.platformId, entry))
         );
         log.log("info", "webhook attempt failed; retrying", { ...fields, nextAttemptAt: nextAt });
       }

@@ -11,7 +11,7 @@ const RANK: Record<string, number> = { "usage.near_limit": 0, "usage.limit_reach
  */
 export async function outboxEvents(kv: Deno.Kv): Promise<FounderEvent[]> {
   const records: OutboxRecord[] = [];
-  for await (const e of kv.list<OutboxRecord>({ prefix: ["outbox"] })) records.push(e.value);
+  for await (const e of kv.list<OutboxRecord>({ prefix: keys.outboxAll() })) records.push(e.value);
   const due = new Set<string>();
   for await (const e of kv.list<string>({ prefix: keys.outboxDueAll() })) due.add(e.value);
   for (const r of records) assert.ok(due.has(r.id), `outbox record ${r.id} has no due index`);

@@ -157,6 +157,8 @@ Deno.test("many end-users crossing in one batch: the commit is split so each sta
     ]);
   }
   const records: OutboxRecord[] = [];
-  for await (const e of w.kv.list<OutboxRecord>({ prefix: ["outbox"] })) records.push(e.value);
+  for await (const e of w.kv.list<OutboxRecord>({ prefix: keys.outboxAll() })) {
+    records.push(e.value);
+  }
   assert.equal(new Set(records.map((r) => r.id)).size, 600, "event ids are unique");
 });

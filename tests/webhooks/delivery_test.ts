@@ -4,6 +4,7 @@
  * timeouts, redirects, events without an endpoint, and several loops sharing one KV.
  */
 import assert from "node:assert/strict";
+import { keys } from "../../lib/kv/keys.ts";
 import { Webhook } from "standardwebhooks";
 import { listDeliveries } from "../../lib/kv/webhooks.ts";
 import { startReceiver } from "./_receiver.ts";
@@ -174,7 +175,7 @@ Deno.test("the deliveries log keeps the newest 100 attempts of a platform", asyn
   while (await loop.runPass() > 0) { /* drain */ }
   assert.equal(receiver.hits().length, 130);
   const stored = [];
-  for await (const e of world.kv.list({ prefix: ["webhook_delivery", PLATFORM] })) stored.push(e);
+  for await (const e of world.kv.list({ prefix: keys.webhookDeliveries(PLATFORM) })) stored.push(e);
   assert.equal(stored.length, 100);
   const log = await listDeliveries(world.kv, PLATFORM);
   assert.equal(log.length, 100);

@@ -13,7 +13,7 @@ import { startReceiver } from "./_receiver.ts";
 
 async function outbox(kv: Deno.Kv): Promise<OutboxRecord[]> {
   const out: OutboxRecord[] = [];
-  for await (const e of kv.list<OutboxRecord>({ prefix: ["outbox"] })) out.push(e.value);
+  for await (const e of kv.list<OutboxRecord>({ prefix: keys.outboxAll() })) out.push(e.value);
   return out;
 }
 
