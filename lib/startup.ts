@@ -38,8 +38,8 @@ export function startupMessage(options: {
   }
   if (options.localStripeUrl) {
     lines.push(
-      `  Stripe runs locally (${options.localStripeUrl}): checkout needs no card, and any ` +
-        "sk_test_… key connects a founder's Stripe.",
+      `  Stripe runs locally (${options.localStripeUrl}): checkout needs no card, and "Connect with ` +
+        `Stripe" (a local consent page) or any sk_test_… key connects a founder's Stripe.`,
     );
   }
   return lines.join("\n");
