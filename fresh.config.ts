@@ -59,10 +59,6 @@ const EnvSchema = z.object({
    * read-heavy traffic or with a KV that takes concurrent writers.
    */
   WORKERS: z.coerce.number().int().min(1).max(64).default(1),
-  /** Set by serve.ts on its workers, never by hand: this process shares PORT with its siblings. */
-  DREAM_API_SHARED_PORT: z.enum(["1"]).optional(),
-  /** Set by serve.ts on its workers, never by hand: 1, 2, … in start order (a replacement takes the next). */
-  DREAM_API_WORKER: z.coerce.number().int().min(1).optional(),
 });
 
 export type AppEnv = "development" | "production" | "test";
@@ -76,10 +72,6 @@ export interface Config {
   cacheTtlMs: number;
   /** How many server processes serve.ts runs (`WORKERS`). */
   workers: number;
-  /** Whether this process is one of serve.ts's workers, listening with `reusePort` beside its siblings. */
-  sharedPort: boolean;
-  /** Whether this process prints the start banner: serve.ts's first worker only, or a lone `main.ts`. */
-  startBanner: boolean;
   /** Development only: where the local Stripe listens (see `dev/stripe/bootstrap.ts`). */
   localStripePort: number;
   clerk: {
@@ -158,8 +150,6 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     appEnv,
     cacheTtlMs: e.CACHE_TTL_MS,
     workers: e.WORKERS,
-    sharedPort: e.DREAM_API_SHARED_PORT === "1",
-    startBanner: (e.DREAM_API_WORKER ?? 1) === 1,
     localStripePort: e.LOCAL_STRIPE_PORT,
     clerk: {
       jwtKey: e.CLERK_JWT_KEY,

@@ -3,6 +3,7 @@ import { type Config, readConfig, readConfigOrExit } from "./fresh.config.ts";
 import { UsageRecorder } from "./lib/analytics/recorder.ts";
 import { SnapshotCache } from "./lib/analytics/snapshot.ts";
 import { createApp } from "./lib/app.ts";
+import { clusterHost } from "./lib/cluster/isolates.ts";
 import { createFounderAuth, devSignInEnabled, loadDevKeyPair } from "./lib/auth/clerk.ts";
 import { TenantCache } from "./lib/auth/tenant_cache.ts";
 import { EndUserPlanCache } from "./lib/billing/end_user_plans.ts";
@@ -12,10 +13,16 @@ import { bodyBudgetFromHeap } from "./lib/http/body_budget.ts";
 import { KvOpenError, openKv } from "./lib/kv/open.ts";
 import { createLogger } from "./lib/log.ts";
 import { DEV_FILES, portInUseMessage, startupMessage } from "./lib/startup.ts";
-import { UsageMeter } from "./lib/usage/meter.ts";
+import { type Meter, UsageMeter } from "./lib/usage/meter.ts";
+import { RemoteMeter } from "./lib/usage/remote_meter.ts";
 import { startWebhookDelivery } from "./lib/webhooks/worker.ts";
 
 const log = createLogger();
+
+// One of host.ts's HTTP isolates (WORKERS > 1): the host owns the meter and the webhook loop, and
+// drains this isolate on a signal; it exits through the host, as Deno.exit here ends this isolate.
+const host = clusterHost();
+const exit: (code: number) => never = (code) => host ? host.exit(code) : Deno.exit(code);
 
 let config: Config = readConfigOrExit();
 
@@ -30,7 +37,7 @@ if (config.appEnv === "development" && !config.stripe.secretKey && !config.strip
   }).catch((error) => {
     if (!(error instanceof Deno.errors.AddrInUse)) throw error;
     console.error(portInUseMessage("localStripe", config.localStripePort));
-    Deno.exit(1);
+    exit(1);
   });
   localStripe = local;
   config = readConfig({
@@ -55,11 +62,13 @@ try {
 } catch (error) {
   if (!(error instanceof KvOpenError)) throw error;
   console.error(error.message);
-  Deno.exit(1);
+  exit(1);
 }
 // Usage analytics ride in the meter's own commits (no extra round trip on the hot path).
-const recorder = new UsageRecorder({ now: () => new Date() });
-const meter = new UsageMeter(kv, { ...recorder.meterOptions(), reads });
+// In an HTTP isolate, counts go to the host's meter, and reads to one of this isolate's own.
+const meter: Meter = host
+  ? new RemoteMeter(host.channel, new UsageMeter(kv, { reads }))
+  : new UsageMeter(kv, { ...new UsageRecorder({ now: () => new Date() }).meterOptions(), reads });
 const tenants = new TenantCache(reads, { ttlMs: config.cacheTtlMs });
 const stripeFor = createStripeFactory({ apiUrl: config.stripe.apiUrl });
 // Development keeps its generated keys under .data/ so sessions and sealed secrets survive restarts;
@@ -70,8 +79,11 @@ const secrets = await createSecretBox(
 const { verifySession, devSigner } = createFounderAuth(config, {
   devKeyPair: devSignInEnabled(config) ? await loadDevKeyPair(DEV_FILES.sessionKeyPair) : undefined,
 });
-// Founders' webhooks: this process's delivery loop (every process runs one; leases keep them apart).
-const webhooks = startWebhookDelivery({ config, kv, secrets, log });
+// Founders' webhooks: this process's delivery loop (every process runs one; leases keep them apart),
+// or, in an HTTP isolate, the host's, woken after this isolate queues.
+const webhooks = host
+  ? { wake: host.wake, stop: () => Promise.resolve() }
+  : startWebhookDelivery({ config, kv, secrets, log });
 const app = createApp({
   config,
   kv,
@@ -90,20 +102,25 @@ const app = createApp({
   webhooks,
 });
 
+// Asked to stop while starting: it has taken nothing, so it ends here, as a process would have
+// ended of the signal.
+if (host?.stopAsked) exit(0);
+
 let server: Deno.HttpServer;
 try {
   server = Deno.serve({
     port: config.port,
-    // serve.ts's workers share one port; the kernel spreads connections among them (Linux).
-    reusePort: config.sharedPort,
+    // host.ts's HTTP isolates share one port; the kernel spreads connections among them (Linux).
+    reusePort: host !== null,
     onListen: ({ port }) => {
       log.log("info", "dream-api listening", {
         port,
         pid: Deno.pid,
+        ...(host ? { isolate: host.number } : {}),
         env: config.appEnv,
         kv: config.kvPath ?? "deploy",
       });
-      if (!config.startBanner) return; // serve.ts's first worker prints it for all
+      if (host && host.number !== 1) return; // host.ts's first isolate prints it for all
       console.log(startupMessage({
         url: config.port === 0 ? `http://localhost:${port}` : config.publicUrl,
         devSignIn: devSigner !== null,
@@ -115,7 +132,7 @@ try {
   if (!(error instanceof Deno.errors.AddrInUse)) throw error;
   console.error(portInUseMessage("server", config.port));
   await localStripe?.close();
-  Deno.exit(1);
+  exit(1);
 }
 
 // Stop accepting, commit and answer what the meter holds, then exit.
@@ -132,8 +149,11 @@ async function shutdown(signal: string) {
   await meter.close();
   kv.close();
   if (reads !== kv) reads.close();
-  Deno.exit(0);
+  exit(0);
 }
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  Deno.addSignalListener(signal, () => void shutdown(signal));
+if (host) host.onStop((signal) => void shutdown(signal));
+else {
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    Deno.addSignalListener(signal, () => void shutdown(signal));
+  }
 }

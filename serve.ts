@@ -1,17 +1,19 @@
 /**
- * `deno task start`: serves from WORKERS processes of `main.ts` on one PORT and one KV file
- * (lib/cluster.ts). Its own arguments go to each worker's `deno run` (e.g. `--v8-flags=…`).
- * SIGTERM or SIGINT drains every worker and exits 0 once all have; a worker that dies is replaced.
+ * `deno task start`: runs the server as a child process it keeps up (lib/cluster/supervise.ts):
+ * `main.ts` for WORKERS=1, `host.ts` for more (WORKERS HTTP isolates in one process around one
+ * meter). Its own arguments go to the child's `deno run` (e.g. `--v8-flags=…`). SIGTERM or SIGINT
+ * drains the child and exits 0 once it has; a child that dies is replaced.
  */
 import { fileURLToPath } from "node:url";
 import { readConfigOrExit } from "./fresh.config.ts";
 import { devSignInEnabled, loadDevKeyPair } from "./lib/auth/clerk.ts";
-import { type Cluster, clusterRefusal, supervise } from "./lib/cluster.ts";
+import { type Cluster, clusterRefusal, supervise } from "./lib/cluster/supervise.ts";
 import { loadOrCreateDevEncryptionKey } from "./lib/crypto/secrets.ts";
 import { createLogger } from "./lib/log.ts";
 import { DEV_FILES } from "./lib/startup.ts";
 
 const MAIN = fileURLToPath(new URL("./main.ts", import.meta.url));
+const HOST = fileURLToPath(new URL("./host.ts", import.meta.url));
 const log = createLogger();
 
 const config = readConfigOrExit();
@@ -38,22 +40,17 @@ if (config.appEnv === "development" && !config.stripe.secretKey && !config.strip
   workers = 1;
 }
 if (workers > 1) {
-  // Create the development keys once, here, so the workers all read the same ones.
+  // Create the development keys once, here, so the isolates all read the same ones.
   if (!config.encryptionKey) await loadOrCreateDevEncryptionKey(DEV_FILES.encryptionKey);
   if (devSignInEnabled(config)) await loadDevKeyPair(DEV_FILES.sessionKeyPair);
 }
 
-let spawned = 0;
 const spawn = () =>
   new Deno.Command(Deno.execPath(), {
-    // `reusePort` is still behind --unstable-net in Deno 2.9.
-    args: ["run", "-A", "--unstable-net", ...Deno.args, MAIN],
-    // The environment is inherited. With siblings, each worker listens with `reusePort`; only the
-    // first prints the start banner (a replacement's number is new, so it stays quiet).
-    env: {
-      ...(workers > 1 ? { DREAM_API_SHARED_PORT: "1" } : {}),
-      DREAM_API_WORKER: String(++spawned),
-    },
+    // `reusePort` (host.ts's isolates share a port) is still behind --unstable-net in Deno 2.9.
+    args: ["run", "-A", "--unstable-net", ...Deno.args, workers > 1 ? HOST : MAIN],
+    // The environment is inherited (host.ts reads WORKERS from it).
+    env: { WORKERS: String(workers) },
     stdin: "null",
   }).spawn();
 if (stopSignal) {
@@ -61,7 +58,7 @@ if (stopSignal) {
   Deno.exit(0);
 }
 log.log("info", "dream-api starting workers", { workers, port: config.port });
-running.cluster = supervise({ workers, spawn, log });
+running.cluster = supervise({ workers: 1, spawn, log });
 const code = await running.cluster.done;
 log.log(code === 0 ? "info" : "error", "dream-api stopped", { code });
 Deno.exit(code);

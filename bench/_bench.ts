@@ -257,6 +257,7 @@ export async function loadAverage(): Promise<string> {
 export function threadRole(name: string, isMain: boolean): string {
   if (isMain) return "main JS thread (V8 isolate, Deno.serve, the handlers)";
   if (/^sw-\d/.test(name)) return "KV SQLite workers (one per KV handle: writes, reads)";
+  if (/^worker-\d/.test(name)) return "HTTP isolates (Deno.serve, auth, the handlers)";
   if (/^tokio-runtime-w/.test(name)) return "tokio workers (HTTP I/O, KV ops off the main thread)";
   if (/^V8 DefaultWorke|^V8 /.test(name)) return "V8 platform workers (GC, compiler)";
   if (/sqlite|kv|denokv/i.test(name)) return `KV / SQLite (${name})`;

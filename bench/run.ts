@@ -188,14 +188,17 @@ async function main() {
     const cluster = await start(spawnServer(
       ["run", "-A", "--config", `${ROOT}deno.json`, `${ROOT}serve.ts`, ...v8Flags],
       { APP_ENV: "test", KV_PATH: kvPath, PORT: String(freePort()), WORKERS: "2" },
-      // Both workers listen (each logs its pid); the first line's port is the shared one.
+      // Both HTTP isolates listen (each logs its process's pid); the first line's port is the shared one.
       /"message":"dream-api listening","port":(\d+)[^]*"message":"dream-api listening"/,
       dir,
     ));
+    // The supervisor's child: host.ts, whose HTTP isolates log its pid (once per isolate).
     const workerPids = [
-      ...cluster.output().matchAll(/"dream-api listening","port":\d+,"pid":(\d+)/g),
-    ]
-      .map((m) => Number(m[1]));
+      ...new Set(
+        [...cluster.output().matchAll(/"dream-api listening","port":\d+,"pid":(\d+)/g)]
+          .map((m) => Number(m[1])),
+      ),
+    ];
     const targets: Record<ServerName, { url: string; pids: number[]; redisPid?: number }> = {
       bare: { url: bare.url, pids: [bare.pid] },
       floor: { url: floor.url, pids: [floor.pid] },
@@ -468,10 +471,11 @@ function renderReport(r: {
     `redis: Redis as shipped (compiled-in defaults: RDB snapshots, no AOF: an acknowledged count can be lost). ` +
     `redis-fsync: \`appendonly yes\`, \`appendfsync always\` (a 200 is on disk, as with us).
 - dream-api: \`main.ts\` on a fresh KV file, one platform and key made with the admin command.
-- ${WORKERS_ROW}: \`deno task start\` with \`WORKERS=2\` (serve.ts): two processes of \`main.ts\` on one port ` +
-    `(\`reusePort\`, the kernel spreads connections) and the same KV file; its CPU counts the supervisor and both ` +
-    `workers. On this 2-core machine wrk takes a core of its own, so the row shows the cost of a second process ` +
-    `more than its gain; the CPU per request is the figure that carries to bigger machines.
+- ${WORKERS_ROW}: \`deno task start\` with \`WORKERS=2\` (serve.ts supervising host.ts): one process, two ` +
+    `HTTP isolates of \`main.ts\` on one port (\`reusePort\`, the kernel spreads connections) counting through ` +
+    `one meter in the host isolate; its CPU counts the supervisor and the whole process. On this 2-core machine ` +
+    `wrk takes a core of its own, so three isolates share the other: the row shows the cost of the split more ` +
+    `than its gain; bench/workers.ts says where its CPU goes, and what bounds it on more cores.
 
 | Scenario | bare req/s | floor req/s (÷ bare) | redis req/s | redis-fsync req/s | dream-api req/s | ratio to bare | ratio to floor | ratio to redis | ratio to redis-fsync | p50 ms | p99 ms | non-2xx + socket errors | 5xx | target (to bare) | met |
 |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|

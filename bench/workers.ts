@@ -1,11 +1,13 @@
 /**
  * `deno task bench:workers [--quick] [--workers N] [--rounds R] [--duration S]`: dream-api on one
- * process against N of them, and the two ways of running N: serve.ts's processes (`deno task
- * start` with WORKERS=N: `reusePort`, one KV file) and `deno serve --parallel` (N isolates in one
- * process, bench/parallel.ts, `DENO_JOBS=N`). Alternated under the same wrk runs as `deno task
- * bench` (1 thread, 50 connections); for each: req/s, p99, CPU µs per request (all threads of
- * every OS process of the server), exactness (limit 10,000 over 64 connections), each OS
- * process's RSS and each isolate's V8 heap after the runs, and whether SIGTERM drains (exit 0).
+ * process against N workers, and two ways of running N: `deno task start` with WORKERS=N (host.ts:
+ * N HTTP isolates on one port with `reusePort`, counting through one meter in the host isolate)
+ * and `deno serve --parallel` (N isolates each with its own app, meter and KV handles,
+ * bench/parallel.ts, `DENO_JOBS=N`). Alternated under the same wrk runs as `deno task bench`
+ * (1 thread, 50 connections); for each: req/s, p99, CPU µs per request (all threads of every OS
+ * process of the server), exactness (limit 10,000 over 64 connections), each OS process's RSS and
+ * each isolate's V8 heap after the runs, and whether SIGTERM drains (exit 0). For WORKERS=N, where
+ * the CPU goes by thread: the host's meter thread bounds what any number of cores can count.
  *
  * Prints markdown (bench/run.ts appends it to bench/RESULTS.md). Needs `wrk` on PATH.
  */
@@ -20,6 +22,8 @@ import {
   ROOT,
   rps,
   startFlags,
+  threadCpu,
+  threadRole,
   wrk,
   type WrkResult,
 } from "./_bench.ts";
@@ -61,17 +65,25 @@ interface Kind {
 
 const LISTENING = '"message":"dream-api listening","port":(\\d+)';
 
-/** main.ts's "shutting down" lines: the heap each worker had as it stopped, by pid. */
+/**
+ * main.ts's "shutting down" lines and host.ts's "meter host stopping": the heap each isolate had
+ * as it stopped.
+ */
 function stoppingHeaps(output: string) {
-  return [
+  const workers = [
     ...output.matchAll(
       /"message":"shutting down","signal":"SIGTERM","heapUsed":(\d+),"heapTotal":(\d+)[^\n]*/g,
     ),
   ].map((m, i) => ({
-    isolate: `worker ${i + 1}`,
+    isolate: `HTTP isolate ${i + 1}`,
     heapUsed: Number(m[1]),
     heapTotal: Number(m[2]),
   }));
+  const host = /"message":"meter host stopping","heapUsed":(\d+),"heapTotal":(\d+)/.exec(output);
+  if (workers.length === 1 && !host) workers[0].isolate = "the isolate";
+  return host
+    ? [...workers, { isolate: "meter host", heapUsed: Number(host[1]), heapTotal: Number(host[2]) }]
+    : workers;
 }
 
 async function kinds(): Promise<Kind[]> {
@@ -115,7 +127,8 @@ async function kinds(): Promise<Kind[]> {
       });
       return {
         url: `http://127.0.0.1:${port}`,
-        pids: () => [child.pid, ...workerPids(output)],
+        // Isolates of one process share its pid: each OS process once.
+        pids: () => [...new Set([child.pid, ...workerPids(output)])],
         heaps: () => Promise.resolve([]),
         output: () => output,
         async stop() {
@@ -136,9 +149,10 @@ async function kinds(): Promise<Kind[]> {
     () => [],
   );
   const processes = mainKind(
-    `${N} processes`,
-    `\`deno task start\` with \`WORKERS=${N}\` (serve.ts: a supervisor and ${N} processes of ` +
-      `\`main.ts\` on one port with \`reusePort\`)`,
+    `WORKERS=${N}`,
+    `\`deno task start\` with \`WORKERS=${N}\` (serve.ts supervising host.ts: one process, ${N} ` +
+      `HTTP isolates of \`main.ts\` on one port with \`reusePort\`, counting through one meter ` +
+      `in the host isolate)`,
     ["run", "-A", ...config, `${ROOT}serve.ts`, ...v8],
     { PORT: String(freePort()), WORKERS: String(N) },
     new RegExp(LISTENING + `[^]*"message":"dream-api listening"`.repeat(N - 1)),
@@ -195,6 +209,15 @@ async function kinds(): Promise<Kind[]> {
 interface Row {
   runs: WrkResult[];
   cpuUs: number[];
+  /** WORKERS=N only: CPU µs of the host process's threads by role, over the runs */
+  threads?: Map<string, number>;
+}
+
+/** The host process's thread roles: its main thread runs the meter, not HTTP. */
+function hostRole(name: string, isMain: boolean): string {
+  return isMain
+    ? "meter host isolate (the meter: batches, decisions, commits; the isolates' messages)"
+    : threadRole(name, false);
 }
 
 async function main() {
@@ -236,6 +259,9 @@ async function main() {
         for (const s of servers) {
           log(`${name}: ${s.kind.name}, round ${round + 1}`);
           const pids = s.running.pids();
+          // WORKERS=N: the supervisor, then host.ts's process, whose threads are told apart.
+          const host = s.kind === all[1] ? pids[1] : undefined;
+          const threadsBefore = host ? await threadCpu(host) : undefined;
           const before = await cpuOf(pids);
           const r = await wrk(s.running.url, envOf(s.apiKey, scenario), { seconds: DURATION });
           const cpu = await cpuOf(pids) - before;
@@ -243,6 +269,14 @@ async function main() {
           const row = results.get(key) ?? { runs: [], cpuUs: [] };
           row.runs.push(r);
           row.cpuUs.push(cpu);
+          if (host && threadsBefore) {
+            row.threads ??= new Map();
+            for (const [tid, t] of await threadCpu(host)) {
+              const role = hostRole(t.name, tid === String(host));
+              const used = t.us - (threadsBefore.get(tid)?.us ?? 0);
+              row.threads.set(role, (row.threads.get(role) ?? 0) + used);
+            }
+          }
           results.set(key, row);
         }
       }
@@ -326,6 +360,20 @@ async function main() {
         } |`;
       })
     );
+    const threadRows = scenarios.flatMap(([scenario, name]) => {
+      const row = results.get(`${scenario} ${all[1].name}`)!;
+      const req = row.runs.reduce((n, r) => n + r.requests, 0);
+      const meterUs = [...row.threads!].find(([role]) => role.startsWith("meter host"))?.[1] ?? 0;
+      return [...row.threads!].sort((a, b) => b[1] - a[1]).map(([role, us], i) =>
+        `| ${i === 0 ? name : ""} | ${role} | ${(us / req).toFixed(1)} | ${
+          i > 0
+            ? ""
+            : scenario === "usage"
+            ? "— (reads stay in the isolates)"
+            : fmt(1e6 / (meterUs / req))
+        } |`
+      );
+    });
     console.log(`## One process against ${N} (bench/workers.ts)
 
 Machine: ${navigator.hardwareConcurrency} cores; load average ${loadBefore} before, ${loadAfter} after.
@@ -338,6 +386,15 @@ ${all.map((k) => `- **${k.name}**: ${k.how}`).join("\n")}
 | Scenario | server | req/s | ÷ 1 process | p99 ms | non-2xx + socket errors | CPU µs/req |
 |---|---|---:|---:|---:|---:|---:|
 ${rows.join("\n")}
+
+Where the CPU of \`WORKERS=${N}\` goes, by thread of host.ts's process (µs per request over the runs).
+Every count goes through the host's one meter thread, so the requests per second that thread can
+take at 100 % of one core (1 ÷ its µs per request) bound what any number of cores can count; the
+HTTP isolates' share is what spreads over the cores.
+
+| Scenario | threads | CPU µs/req | the meter thread's bound, req/s |
+|---|---|---:|---:|
+${threadRows.join("\n")}
 
 | Exactness (limit ${
       EXACT_LIMIT.toLocaleString("en-US")

@@ -8,14 +8,14 @@ import type { StripeFactory } from "./billing/stripe_client.ts";
 import type { SecretBox } from "./crypto/secrets.ts";
 import type { BodyBudget } from "./http/body_budget.ts";
 import type { Logger } from "./log.ts";
-import type { UsageMeter } from "./usage/meter.ts";
+import type { Meter } from "./usage/meter.ts";
 import type { Resolver } from "./webhooks/url_policy.ts";
 
 /** Everything a request may use, passed in once to `createApp`. */
 export interface Deps {
   config: Config;
   kv: Deno.Kv;
-  meter: UsageMeter;
+  meter: Meter;
   tenants: TenantCache;
   log: Logger;
   now: () => Date;

@@ -1,10 +1,11 @@
 /**
- * `deno task start` serves from WORKERS processes on one port and one KV file: exact across them,
- * drained gracefully on SIGTERM, and a worker that dies is replaced. Real processes, a real KV file.
+ * `deno task start` serves from WORKERS HTTP isolates on one port, counting through one meter in
+ * their host (host.ts): exact across them, drained gracefully on SIGTERM, and a host or an isolate
+ * that dies is replaced. Real processes, real isolates, a real KV file.
  */
 import assert from "node:assert/strict";
 import { parseConfig } from "../fresh.config.ts";
-import { clusterRefusal, supervise, type WorkerProcess } from "../lib/cluster.ts";
+import { clusterRefusal, supervise, type WorkerProcess } from "../lib/cluster/supervise.ts";
 import { createLogger } from "../lib/log.ts";
 import { seedPlatform, tenantHeaders } from "./_helpers/app.ts";
 import { freePort, startCluster } from "./_helpers/server.ts";
@@ -43,7 +44,8 @@ Deno.test("two workers on one port grant exactly the limit across them, and both
   await using tmp = await tempKvPath();
   const { apiKey } = await seeded(tmp.path, LIMIT_500);
   await using cluster = await startCluster({ KV_PATH: tmp.path });
-  assert.equal(new Set(cluster.workerPids()).size, 2, cluster.output());
+  assert.deepEqual(cluster.workers().map((w) => w.isolate).sort(), [1, 2], cluster.output());
+  assert.equal(new Set(cluster.workers().map((w) => w.pid)).size, 1, "one process");
 
   // 1,500 requests over 50 connections of their own, so the kernel spreads them over both workers.
   const clients = Array.from(
@@ -70,7 +72,7 @@ Deno.test("two workers on one port grant exactly the limit across them, and both
   const logs = `statuses ${[...statuses]}; logs:\n${cluster.output().slice(-3000)}`;
   assert.equal(statuses.get(200), 500, logs);
   assert.equal(statuses.get(429), 1000, logs);
-  // The request id starts with a random prefix per process: two prefixes, two workers answered.
+  // The request id starts with a random prefix per isolate: two prefixes, two isolates answered.
   assert.equal(prefixes.size, 2, `request id prefixes ${[...prefixes]}`);
 
   for (let i = 0; i < 4; i++) {
@@ -118,21 +120,21 @@ Deno.test("SIGTERM under load: the supervisor and every worker exit 0, and every
   assert.equal(usage, oks, `${oks} × 200 seen, ${usage} counted, ${tally.unknown} unanswered`);
 });
 
-Deno.test("a worker killed with SIGKILL is replaced and the service keeps answering", async () => {
+Deno.test("the host killed with SIGKILL is replaced, with its isolates, and the service keeps answering", async () => {
   await using tmp = await tempKvPath();
   const { apiKey } = await seeded(tmp.path, UNLIMITED);
   await using cluster = await startCluster({ KV_PATH: tmp.path });
-  const [victim] = cluster.workerPids();
+  const [{ pid: victim }] = cluster.workers();
 
   Deno.kill(victim, "SIGKILL");
-  await cluster.listening(3);
+  await cluster.listening(4);
   assert.match(
     cluster.output(),
     new RegExp(`"message":"worker exited unexpectedly; restarting it","pid":${victim}`),
   );
-  const pids = cluster.workerPids().slice(1);
-  assert.equal(new Set(pids).size, 2, cluster.output());
-  assert.ok(!pids.includes(victim));
+  const after = cluster.workers().slice(2);
+  assert.deepEqual(after.map((w) => w.isolate).sort(), [1, 2], cluster.output());
+  assert.ok(after.every((w) => w.pid !== victim));
 
   const answers = await Promise.all(Array.from({ length: 200 }, async () => {
     const res = await fetch(`${cluster.url}/api/data`, {
@@ -247,7 +249,6 @@ Deno.test("WORKERS is an integer from 1 to 64 and defaults to one process (one K
   for (const bad of ["0", "65", "1.5", "many"]) {
     assert.throws(() => parseConfig({ APP_ENV: "test", WORKERS: bad }), /WORKERS/, bad);
   }
-  assert.equal(parseConfig({ APP_ENV: "test" }).sharedPort, false);
 });
 
 /** serve.ts as `deno task start` runs it, with both its outputs read (the banner goes to stdout). */
@@ -300,8 +301,8 @@ Deno.test("two workers print the start banner once, not once per worker", async 
 Deno.test("SIGTERM before the workers listen: each stops its start-up and exits 0, and so does the supervisor", async () => {
   await using tmp = await tempKvPath();
   const serve = spawnServe({ KV_PATH: tmp.path });
-  // Both spawned, neither listening yet (a worker takes far longer to load than this).
-  await serve.until(/"message":"worker started"/g, 2);
+  // Both isolates spawned, neither listening yet (one takes far longer to load than this).
+  await serve.until(/"message":"worker started","pid":\d+,"isolate"/g, 2);
   assert.doesNotMatch(serve.out.stderr, /dream-api listening/, "too late: a worker listens");
   serve.child.kill("SIGTERM");
   assert.equal(await serve.exit(), 0, serve.out.stderr);
@@ -325,10 +326,4 @@ Deno.test("a worker killed by the very signal it was sent had not started servin
     cluster.stop("SIGTERM");
     assert.equal(await cluster.done, expected, lines.join("\n"));
   }
-});
-
-Deno.test("only serve.ts's first worker, or a lone main.ts, prints the start banner", () => {
-  assert.equal(parseConfig({ APP_ENV: "test" }).startBanner, true);
-  assert.equal(parseConfig({ APP_ENV: "test", DREAM_API_WORKER: "1" }).startBanner, true);
-  assert.equal(parseConfig({ APP_ENV: "test", DREAM_API_WORKER: "2" }).startBanner, false);
 });

@@ -110,6 +110,19 @@ export interface MeterOptions {
   commitCost?: (req: CountRequest) => { each: CommitCost; group: string; once: CommitCost };
 }
 
+/**
+ * What the routes need of a meter: this module's `UsageMeter`, or a `RemoteMeter`
+ * (./remote_meter.ts) asking the one of another isolate.
+ */
+export interface Meter {
+  /** Counts `amount` if it fits the limit; resolves once the count is durable. */
+  count(req: CountRequest): Promise<CountResult>;
+  /** The end-user's committed count in a period (of `feature`'s counter when given). */
+  read(platformId: string, period: Period, userId: string, feature?: string): Promise<number>;
+  /** Takes no more calls; resolves once every call taken is answered. */
+  close(): Promise<void>;
+}
+
 /** Counters of the meter's work, for tests and the benchmark. */
 export interface MeterStats {
   commits: number;
@@ -167,7 +180,7 @@ interface ShardState {
 }
 
 /** Exact, batched usage counting over one Deno KV. One instance per process. */
-export class UsageMeter {
+export class UsageMeter implements Meter {
   readonly #kv: Deno.Kv;
   readonly #reads: Deno.Kv;
   readonly #shards: number;

@@ -5,7 +5,7 @@
  */
 import type { CheckResponse } from "../schemas/responses.ts";
 import { countedFeature, featureOf, mainMeter, type Metered } from "./features.ts";
-import type { UsageMeter } from "./meter.ts";
+import type { Meter } from "./meter.ts";
 import { periodOf } from "./period.ts";
 import { type UsageBody, usageBody, type UsageNumbers, usageNumbers } from "./response.ts";
 import type { CountResult } from "./decide.ts";
@@ -25,7 +25,7 @@ export interface ReadingCaller {
  * declares any. Every counter is read at once (one KV read for the end-user's shard).
  */
 export async function readUsage(
-  meter: UsageMeter,
+  meter: Meter,
   caller: ReadingCaller,
   feature: string | undefined,
   at: Date,
@@ -75,7 +75,7 @@ export async function readUsage(
  * whether the tier includes it. A feature the tier lacks is not allowed; one no tier defines is 400.
  */
 export async function checkCall(
-  meter: UsageMeter,
+  meter: Meter,
   caller: ReadingCaller,
   feature: string | undefined,
   amount: number,

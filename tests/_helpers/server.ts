@@ -79,11 +79,11 @@ export function freePort(): number {
 
 const SERVE = fileURLToPath(new URL("../../serve.ts", import.meta.url));
 
-/** `deno task start`'s supervisor (serve.ts) with its workers, as a test runs it. */
+/** `deno task start`'s supervisor (serve.ts) with its host and HTTP isolates, as a test runs it. */
 export interface RunningCluster extends RunningServer {
-  /** The pids of the workers that said they listen, in order (a restarted worker adds one). */
-  workerPids(): number[];
-  /** Resolves once `count` workers in all have said they listen (restarts included). */
+  /** Each HTTP isolate that said it listens, in order (a restarted host's isolates add theirs). */
+  workers(): { pid: number; isolate: number }[];
+  /** Resolves once `count` isolates in all have said they listen (restarts included). */
   listening(count: number): Promise<void>;
 }
 
@@ -107,13 +107,13 @@ export async function startCluster(env: Record<string, string> = {}): Promise<Ru
     for await (const chunk of child.stderr) output += decoder.decode(chunk, { stream: true });
     exitedEarly = true;
   })();
-  const workerPids = () =>
-    [...output.matchAll(/"message":"dream-api listening","port":\d+,"pid":(\d+)/g)].map((m) =>
-      Number(m[1])
-    );
+  const workers = () =>
+    [
+      ...output.matchAll(/"message":"dream-api listening","port":\d+,"pid":(\d+),"isolate":(\d+)/g),
+    ].map((m) => ({ pid: Number(m[1]), isolate: Number(m[2]) }));
   const listening = async (count: number) => {
     const deadline = Date.now() + 30_000;
-    while (workerPids().length < count) {
+    while (workers().length < count) {
       if (exitedEarly) throw new Error(`cluster exited before listening:\n${output}`);
       if (Date.now() > deadline) throw new Error(`cluster did not start:\n${output}`);
       await new Promise((r) => setTimeout(r, 25));
@@ -132,13 +132,13 @@ export async function startCluster(env: Record<string, string> = {}): Promise<Ru
     child,
     output: () => output,
     stop,
-    workerPids,
+    workers,
     listening,
     async [Symbol.asyncDispose]() {
       // SIGTERM drains the workers too; SIGKILL to the supervisor would orphan them.
       const code = stop("SIGTERM");
       const timer = setTimeout(() => {
-        for (const pid of workerPids()) {
+        for (const { pid } of workers()) {
           try {
             Deno.kill(pid, "SIGKILL");
           } catch { /* gone */ }

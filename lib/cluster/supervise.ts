@@ -1,13 +1,15 @@
 /**
- * The supervisor behind `deno task start`: N worker processes of `main.ts` serving one port and one
- * KV file. The meter is exact across processes (each commits with a check on the count it read),
- * so the workers share nothing but the file; the kernel spreads connections (`reusePort`).
+ * The supervisor behind `deno task start`: keeps workers up (serve.ts's one process, host.ts's HTTP
+ * isolates), replaces one that exits unasked, and drains them all on a signal. A worker is
+ * anything with a status and a `kill`: a `Deno.ChildProcess`, or an isolate (./isolates.ts).
  */
-import type { Logger } from "./log.ts";
+import type { Logger } from "../log.ts";
 
 /** What the supervisor needs of a worker process (a `Deno.ChildProcess` fits). */
 export interface WorkerProcess {
   readonly pid: number;
+  /** set for an HTTP isolate of host.ts (lib/cluster/isolates.ts), whose `pid` is its process's */
+  readonly isolate?: number;
   readonly status: Promise<{ success: boolean; code: number; signal: Deno.Signal | null }>;
   kill(signal?: Deno.Signal): void;
 }
@@ -62,10 +64,10 @@ export function supervise(options: {
   const start = () => {
     const worker = spawn();
     live.add(worker);
-    log.log("info", "worker started", { pid: worker.pid });
+    log.log("info", "worker started", idOf(worker));
     void worker.status.then(({ success, code, signal }) => {
       live.delete(worker);
-      const exit = { pid: worker.pid, code, signal };
+      const exit = { ...idOf(worker), code, signal };
       if (stopping) {
         if (signal !== null && signal === stopping) {
           // Killed by the very signal it was sent: main.ts had not installed its handlers yet,
@@ -94,6 +96,13 @@ export function supervise(options: {
 
   for (let i = 0; i < options.workers; i++) start();
   return { stop, done };
+}
+
+/** How the log names a worker: its pid, and its number when it is an isolate. */
+function idOf(worker: WorkerProcess): { pid: number; isolate?: number } {
+  return worker.isolate === undefined
+    ? { pid: worker.pid }
+    : { pid: worker.pid, isolate: worker.isolate };
 }
 
 /** The one line refusing a configuration the workers cannot share, or `null` when it is fine. */
