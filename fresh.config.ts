@@ -53,13 +53,19 @@ const EnvSchema = z.object({
   CACHE_TTL_MS: z.coerce.number().int().min(0).max(600_000).default(5_000),
 
   /**
-   * How many server processes `deno task start` runs on this machine (serve.ts). Default 1, not one
-   * per core: on one KV file, SQLite lets one process commit at a time, and two workers measured
-   * 0.4–0.6× one worker's counted POSTs with p99 over 1 s (README, Performance). Raise it for
-   * read-heavy traffic or with a KV that takes concurrent writers.
+   * How many HTTP isolates `deno task start` serves from (serve.ts, host.ts). Above 1, they share
+   * the port and count through one meter in an isolate of its own, so the default is one per core
+   * with a core left for that meter: the number of cores − 1, at least 1 (1 is one isolate with its
+   * own meter). On 2 cores, with the load generator on the same machine, 2 measured below 1
+   * (README, Performance). With PORT=0 (a free port per listener) the default is 1.
    */
-  WORKERS: z.coerce.number().int().min(1).max(64).default(1),
+  WORKERS: z.coerce.number().int().min(1).max(64).optional(),
 });
+
+/** `WORKERS`' default: one isolate per core, counting the meter host's (at least 1). */
+function defaultWorkers(): number {
+  return Math.max(1, Math.min(64, (navigator.hardwareConcurrency ?? 1) - 1));
+}
 
 export type AppEnv = "development" | "production" | "test";
 
@@ -149,7 +155,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ""),
     appEnv,
     cacheTtlMs: e.CACHE_TTL_MS,
-    workers: e.WORKERS,
+    workers: e.WORKERS ?? (e.PORT === 0 ? 1 : defaultWorkers()),
     localStripePort: e.LOCAL_STRIPE_PORT,
     clerk: {
       jwtKey: e.CLERK_JWT_KEY,

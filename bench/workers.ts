@@ -326,7 +326,7 @@ async function main() {
             ? "the process"
             : i === 0
             ? "supervisor"
-            : `worker ${i}`;
+            : `host.ts (${N} HTTP isolates and the meter host)`;
           return `${role} ${m.rssMiB.toFixed(0)} (peak ${m.peakMiB.toFixed(0)})`;
         }),
       );

@@ -243,9 +243,24 @@ Deno.test("deno task start's supervisor refuses WORKERS=2 with PORT=0 in one lin
   );
 });
 
-Deno.test("WORKERS is an integer from 1 to 64 and defaults to one process (one KV file, one writer)", () => {
+Deno.test("WORKERS is an integer from 1 to 64 and defaults to one isolate per core, the meter host's included", () => {
   assert.equal(parseConfig({ APP_ENV: "test", WORKERS: "16" }).workers, 16);
-  assert.equal(parseConfig({ APP_ENV: "test" }).workers, 1);
+  for (const [cores, expected] of [[1, 1], [2, 1], [3, 2], [16, 15], [128, 64]]) {
+    Object.defineProperty(navigator, "hardwareConcurrency", { value: cores, configurable: true });
+    try {
+      assert.equal(parseConfig({ APP_ENV: "test" }).workers, expected, `${cores} cores`);
+    } finally {
+      delete (navigator as { hardwareConcurrency?: number }).hardwareConcurrency;
+    }
+  }
+  assert.equal(navigator.hardwareConcurrency > 0, true, "the real getter is back");
+  // PORT=0 gives each listener a port of its own: the default is then one isolate.
+  Object.defineProperty(navigator, "hardwareConcurrency", { value: 16, configurable: true });
+  try {
+    assert.equal(parseConfig({ APP_ENV: "test", PORT: "0" }).workers, 1);
+  } finally {
+    delete (navigator as { hardwareConcurrency?: number }).hardwareConcurrency;
+  }
   for (const bad of ["0", "65", "1.5", "many"]) {
     assert.throws(() => parseConfig({ APP_ENV: "test", WORKERS: bad }), /WORKERS/, bad);
   }
