@@ -37,6 +37,8 @@ const LAYERS: { layer: string; may: string[] }[] = [
   })),
   { layer: "lib/kv/", may: ["lib/kv/", ...BOTTOM] },
   { layer: "lib/usage/", may: ["lib/usage/", "lib/kv/", ...BOTTOM] },
+  // The supervisor and the HTTP isolates' plumbing: below the app, above the meter it carries.
+  { layer: "lib/cluster/", may: ["lib/cluster/", "lib/usage/", "lib/log.ts", ...BOTTOM] },
   ...BOTTOM.map((layer) => ({ layer, may: BOTTOM })),
 ];
 
