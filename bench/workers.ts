@@ -364,7 +364,9 @@ async function main() {
       const row = results.get(`${scenario} ${all[1].name}`)!;
       const req = row.runs.reduce((n, r) => n + r.requests, 0);
       const meterUs = [...row.threads!].find(([role]) => role.startsWith("meter host"))?.[1] ?? 0;
-      return [...row.threads!].sort((a, b) => b[1] - a[1]).map(([role, us], i) =>
+      // Threads with no CPU in the runs (a named helper thread that stayed idle) are left out.
+      const used = [...row.threads!].filter(([, us]) => us / req >= 0.05);
+      return used.sort((a, b) => b[1] - a[1]).map(([role, us], i) =>
         `| ${i === 0 ? name : ""} | ${role} | ${(us / req).toFixed(1)} | ${
           i > 0
             ? ""
