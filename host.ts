@@ -6,14 +6,13 @@
  * over the cores. SIGTERM or SIGINT drains every isolate, then commits what the meter holds, exits 0.
  */
 import { readConfigOrExit } from "./fresh.config.ts";
-import { UsageRecorder } from "./lib/analytics/recorder.ts";
+import { recordingMeter } from "./lib/analytics/recorder.ts";
 import { spawnIsolate } from "./lib/cluster/isolates.ts";
-import { type Cluster, supervise } from "./lib/cluster/supervise.ts";
+import { listenForStop, supervise } from "./lib/cluster/supervise.ts";
 import { createSecretBox, loadOrCreateDevEncryptionKey } from "./lib/crypto/secrets.ts";
-import { KvOpenError, openKv } from "./lib/kv/open.ts";
+import { KvOpenError, openKvPair } from "./lib/kv/open.ts";
 import { createLogger } from "./lib/log.ts";
 import { DEV_FILES } from "./lib/startup.ts";
-import { UsageMeter } from "./lib/usage/meter.ts";
 import { startWebhookDelivery } from "./lib/webhooks/worker.ts";
 
 const MAIN = new URL("./main.ts", import.meta.url);
@@ -21,43 +20,30 @@ const log = createLogger();
 const config = readConfigOrExit();
 
 // Listening before any isolate exists, as serve.ts does: a signal while they start still drains them.
-const running: { cluster?: Cluster } = {};
-let stopSignal: Deno.Signal | undefined;
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  Deno.addSignalListener(signal, () => {
-    stopSignal ??= signal;
-    running.cluster?.stop(signal);
-  });
-}
+const stop = listenForStop();
 
-let kv: Deno.Kv, reads: Deno.Kv;
-try {
-  kv = await openKv(config.kvPath);
-  reads = config.kvPath === ":memory:" ? kv : await openKv(config.kvPath);
-} catch (error) {
+const { kv, reads } = await openKvPair(config.kvPath).catch((error) => {
   if (!(error instanceof KvOpenError)) throw error;
   console.error(error.message);
-  Deno.exit(1);
-}
-const meter = new UsageMeter(kv, {
-  ...new UsageRecorder({ now: () => new Date() }).meterOptions(),
-  reads,
+  return Deno.exit(1);
 });
+const meter = recordingMeter(kv, reads);
 const secrets = await createSecretBox(
   config.encryptionKey ?? await loadOrCreateDevEncryptionKey(DEV_FILES.encryptionKey),
 );
 const webhooks = startWebhookDelivery({ config, kv, secrets, log });
 
 let code = 0;
-if (!stopSignal) {
+if (!stop.signal) {
   let spawned = 0;
-  running.cluster = supervise({
+  const cluster = supervise({
     workers: config.workers,
     spawn: () =>
       spawnIsolate({ main: MAIN, number: ++spawned, meter, wake: () => webhooks.wake() }),
     log,
   });
-  code = await running.cluster.done;
+  stop.attach(cluster);
+  code = await cluster.done;
 }
 // Every isolate has answered what it took: commit what the meter still holds, then close.
 const { heapUsed, heapTotal } = Deno.memoryUsage();

@@ -1,6 +1,6 @@
 /** dream-api's entry point: read the config, open KV, build the app, serve, drain on shutdown. */
 import { type Config, readConfig, readConfigOrExit } from "./fresh.config.ts";
-import { UsageRecorder } from "./lib/analytics/recorder.ts";
+import { recordingMeter } from "./lib/analytics/recorder.ts";
 import { SnapshotCache } from "./lib/analytics/snapshot.ts";
 import { createApp } from "./lib/app.ts";
 import { clusterHost } from "./lib/cluster/isolates.ts";
@@ -10,7 +10,7 @@ import { EndUserPlanCache } from "./lib/billing/end_user_plans.ts";
 import { createStripeFactory } from "./lib/billing/stripe_client.ts";
 import { createSecretBox, loadOrCreateDevEncryptionKey } from "./lib/crypto/secrets.ts";
 import { bodyBudgetFromHeap } from "./lib/http/body_budget.ts";
-import { KvOpenError, openKv } from "./lib/kv/open.ts";
+import { KvOpenError, openKvPair } from "./lib/kv/open.ts";
 import { createLogger } from "./lib/log.ts";
 import { DEV_FILES, portInUseMessage, startupMessage } from "./lib/startup.ts";
 import { type Meter, UsageMeter } from "./lib/usage/meter.ts";
@@ -53,22 +53,17 @@ if (config.appEnv === "development" && !config.stripe.secretKey && !config.strip
   log.log("info", "local Stripe listening", { url: local.apiUrl });
 }
 
-let kv: Deno.Kv, reads: Deno.Kv;
-try {
-  kv = await openKv(config.kvPath);
-  // A second handle for the hot path's reads: a handle runs its operations in turn, so on a KV
-  // file a read would wait behind a commit's fsync. (`:memory:` opened twice is two databases.)
-  reads = config.kvPath === ":memory:" ? kv : await openKv(config.kvPath);
-} catch (error) {
+// Two handles: commits, and the hot path's reads (which would otherwise wait behind an fsync).
+const { kv, reads } = await openKvPair(config.kvPath).catch((error) => {
   if (!(error instanceof KvOpenError)) throw error;
   console.error(error.message);
-  exit(1);
-}
+  return exit(1);
+});
 // Usage analytics ride in the meter's own commits (no extra round trip on the hot path).
 // In an HTTP isolate, counts go to the host's meter, and reads to one of this isolate's own.
 const meter: Meter = host
   ? new RemoteMeter(host.channel, new UsageMeter(kv, { reads }))
-  : new UsageMeter(kv, { ...new UsageRecorder({ now: () => new Date() }).meterOptions(), reads });
+  : recordingMeter(kv, reads);
 const tenants = new TenantCache(reads, { ttlMs: config.cacheTtlMs });
 const stripeFor = createStripeFactory({ apiUrl: config.stripe.apiUrl });
 // Development keeps its generated keys under .data/ so sessions and sealed secrets survive restarts;

@@ -7,7 +7,7 @@
 import { fileURLToPath } from "node:url";
 import { readConfigOrExit } from "./fresh.config.ts";
 import { devSignInEnabled, loadDevKeyPair } from "./lib/auth/clerk.ts";
-import { type Cluster, clusterRefusal, supervise } from "./lib/cluster/supervise.ts";
+import { clusterRefusal, listenForStop, supervise } from "./lib/cluster/supervise.ts";
 import { loadOrCreateDevEncryptionKey } from "./lib/crypto/secrets.ts";
 import { createLogger } from "./lib/log.ts";
 import { DEV_FILES } from "./lib/startup.ts";
@@ -23,16 +23,7 @@ if (refusal) {
   Deno.exit(1);
 }
 
-// Listening before any worker exists: a signal that comes while they start still drains them
-// (the supervisor dying of it would orphan them), and one before that stops here, cleanly.
-const running: { cluster?: Cluster } = {};
-let stopSignal: Deno.Signal | undefined;
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  Deno.addSignalListener(signal, () => {
-    stopSignal ??= signal;
-    running.cluster?.stop(signal);
-  });
-}
+const stop = listenForStop();
 
 let workers = config.workers;
 // Development without Stripe settings starts a local Stripe on one port: one process holds it.
@@ -53,12 +44,13 @@ const spawn = () =>
     env: { WORKERS: String(workers) },
     stdin: "null",
   }).spawn();
-if (stopSignal) {
-  log.log("info", "dream-api stopped", { code: 0, signal: stopSignal });
+if (stop.signal) {
+  log.log("info", "dream-api stopped", { code: 0, signal: stop.signal });
   Deno.exit(0);
 }
 log.log("info", "dream-api starting workers", { workers, port: config.port });
-running.cluster = supervise({ workers: 1, spawn, log });
-const code = await running.cluster.done;
+const cluster = supervise({ workers: 1, spawn, log });
+stop.attach(cluster);
+const code = await cluster.done;
 log.log(code === 0 ? "info" : "error", "dream-api stopped", { code });
 Deno.exit(code);

@@ -13,7 +13,7 @@
  */
 import { parseArgs } from "node:util";
 import { readConfig } from "../fresh.config.ts";
-import { UsageRecorder } from "../lib/analytics/recorder.ts";
+import { recordingMeter } from "../lib/analytics/recorder.ts";
 import { SnapshotCache } from "../lib/analytics/snapshot.ts";
 import { createApp } from "../lib/app.ts";
 import { createFounderAuth, generateDevKeyPair } from "../lib/auth/clerk.ts";
@@ -22,9 +22,8 @@ import { EndUserPlanCache } from "../lib/billing/end_user_plans.ts";
 import { createStripeFactory } from "../lib/billing/stripe_client.ts";
 import { createSecretBox, generateEncryptionKey } from "../lib/crypto/secrets.ts";
 import { bodyBudgetFromHeap } from "../lib/http/body_budget.ts";
-import { openKv } from "../lib/kv/open.ts";
+import { openKvPair } from "../lib/kv/open.ts";
 import { createLogger } from "../lib/log.ts";
-import { UsageMeter } from "../lib/usage/meter.ts";
 import { makePlatform, processCpu, threadCpu, threadRole } from "./_bench.ts";
 
 const flags = parseArgs({
@@ -49,10 +48,8 @@ type Fetch = (req: Request) => Response | Promise<Response>;
 /** The app as main.ts builds it, on the KV file at `kvPath` (bench/parallel.ts serves it too). */
 export async function buildApp(kvPath: string): Promise<{ fetch: Fetch; close(): Promise<void> }> {
   const config = readConfig({ APP_ENV: "test", KV_PATH: kvPath });
-  const kv = await openKv(kvPath);
-  const reads = await openKv(kvPath);
-  const recorder = new UsageRecorder({ now: () => new Date() });
-  const meter = new UsageMeter(kv, { ...recorder.meterOptions(), reads });
+  const { kv, reads } = await openKvPair(kvPath);
+  const meter = recordingMeter(kv, reads);
   const { verifySession, devSigner } = createFounderAuth(config, {
     devKeyPair: await generateDevKeyPair(),
   });

@@ -10,9 +10,8 @@
  * Rounds alternate the two ways. Prints markdown.
  */
 import { parseArgs } from "node:util";
-import { UsageRecorder } from "../lib/analytics/recorder.ts";
-import { openKv } from "../lib/kv/open.ts";
-import { UsageMeter } from "../lib/usage/meter.ts";
+import { recordingMeter } from "../lib/analytics/recorder.ts";
+import { openKvPair } from "../lib/kv/open.ts";
 import { periodOf } from "../lib/usage/period.ts";
 import { serveMeter } from "../lib/usage/remote_meter.ts";
 import { loadAverage, threadCpu, threadRole } from "./_bench.ts";
@@ -33,12 +32,8 @@ const log = (line: string) => console.error(`[bench:meter-host] ${line}`);
 
 const dir = await Deno.makeTempDir({ prefix: "dream-bench-meter-host-" });
 const kvPath = `${dir}/meter.kv`;
-const kv = await openKv(kvPath);
-const reads = await openKv(kvPath);
-const meter = new UsageMeter(kv, {
-  ...new UsageRecorder({ now: () => new Date() }).meterOptions(),
-  reads,
-});
+const { kv, reads } = await openKvPair(kvPath);
+const meter = recordingMeter(kv, reads);
 const drivers = Array.from({ length: ISOLATES }, () => {
   const worker = new Worker(new URL("./_meter_driver.ts", import.meta.url), { type: "module" });
   serveMeter(worker, meter);

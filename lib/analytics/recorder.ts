@@ -23,7 +23,12 @@
 import { BoundedCache } from "../bounded_cache.ts";
 import { keys } from "../kv/keys.ts";
 import { type CommitCost, keyBytes } from "../kv/packing.ts";
-import type { CountRequest, DecidedRequest, MeterOptions } from "../usage/meter.ts";
+import {
+  type CountRequest,
+  type DecidedRequest,
+  type MeterOptions,
+  UsageMeter,
+} from "../usage/meter.ts";
 import type { Period } from "../usage/period.ts";
 import { fnv1a } from "../hash.ts";
 import { HLL_REGISTERS, hllSlot } from "./hll.ts";
@@ -40,6 +45,17 @@ export interface RecorderOptions {
 /** Largest serialized size of a tier id value (ids are ≤ 40 ASCII characters). */
 const PLAN_VALUE_BYTES = 64;
 const U64_BYTES = 8;
+
+/**
+ * The server's meter: usage analytics ride in its own commits (no extra round trip on the hot
+ * path), and it reads through `reads` (see `openKvPair`).
+ */
+export function recordingMeter(kv: Deno.Kv, reads: Deno.Kv): UsageMeter {
+  return new UsageMeter(kv, {
+    ...new UsageRecorder({ now: () => new Date() }).meterOptions(),
+    reads,
+  });
+}
 
 /** Records analytics into the meter's commits. One per process, like the meter. */
 export class UsageRecorder {

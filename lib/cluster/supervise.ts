@@ -98,6 +98,34 @@ export function supervise(options: {
   return { stop, done };
 }
 
+/**
+ * Listens for SIGINT and SIGTERM from now on, before anything is spawned: a signal while the
+ * workers start still drains them once `attach`ed (a supervisor dying of it would orphan them),
+ * and one that comes before is kept in `signal`, so the caller stops cleanly instead of starting.
+ */
+export function listenForStop(): {
+  readonly signal: Deno.Signal | undefined;
+  attach(cluster: Cluster): void;
+} {
+  let signal: Deno.Signal | undefined;
+  let attached: Cluster | undefined;
+  for (const s of ["SIGINT", "SIGTERM"] as const) {
+    Deno.addSignalListener(s, () => {
+      signal ??= s;
+      attached?.stop(s);
+    });
+  }
+  return {
+    get signal() {
+      return signal;
+    },
+    attach(cluster) {
+      attached = cluster;
+      if (signal) cluster.stop(signal);
+    },
+  };
+}
+
 /** How the log names a worker: its pid, and its number when it is an isolate. */
 function idOf(worker: WorkerProcess): { pid: number; isolate?: number } {
   return worker.isolate === undefined

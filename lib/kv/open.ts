@@ -32,6 +32,23 @@ export async function openKv(path: string | undefined): Promise<Deno.Kv> {
   }
 }
 
+/**
+ * The server's two handles on KV at `path`: `kv` for commits and `reads` for the hot path's reads,
+ * because a handle runs its operations in turn, so on a KV file a read would wait behind a commit's
+ * fsync. `:memory:` opened twice is two databases: one handle serves both there.
+ */
+export async function openKvPair(
+  path: string | undefined,
+): Promise<{ kv: Deno.Kv; reads: Deno.Kv }> {
+  const kv = await openKv(path);
+  try {
+    return { kv, reads: path === ":memory:" ? kv : await openKv(path) };
+  } catch (error) {
+    kv.close();
+    throw error;
+  }
+}
+
 /** One tiny write: whether KV can write at all. */
 function probeWrite(kv: Deno.Kv, nowMs: number): Promise<unknown> {
   return kv.set(keys.health(), nowMs);

@@ -64,7 +64,7 @@ import {
   type StoredAnswer,
 } from "./decide.ts";
 import { thresholdEvent } from "./events.ts";
-import type { Period } from "./period.ts";
+import { type Period, periodBoundsMemo } from "./period.ts";
 
 export type { CountRequest, CountResult, DecidedRequest };
 
@@ -206,8 +206,8 @@ export class UsageMeter implements Meter {
   readonly #stats: MeterStats = { commits: 0, conflicts: 0, reads: 0 };
   /** platform id → its guard keys and ids by shard (built once: the hot path allocates less) */
   readonly #guardKeys = new Map<string, { key: Deno.KvKey; id: string }[]>();
-  /** period key → its ISO bounds, as answered */
-  readonly #periodBounds = new Map<string, { start: string; end: string }>();
+  /** A period's ISO bounds as answered, built once per period (`decide` takes it as is). */
+  readonly #boundsOf = periodBoundsMemo();
 
   constructor(kv: Deno.Kv, options: MeterOptions = {}) {
     this.#kv = kv;
@@ -642,17 +642,6 @@ export class UsageMeter implements Meter {
     }
     return guards[shardOf(userId, this.#shards)];
   }
-
-  /** A period's ISO bounds as answered, built once per period (an arrow: `decide` takes it as is). */
-  readonly #boundsOf = (period: Period): { start: string; end: string } => {
-    let bounds = this.#periodBounds.get(period.key);
-    if (!bounds) {
-      if (this.#periodBounds.size >= 64) this.#periodBounds.clear();
-      bounds = Object.freeze({ start: period.start.toISOString(), end: period.end.toISOString() });
-      this.#periodBounds.set(period.key, bounds);
-    }
-    return bounds;
-  };
 
   /** The known state of a guard, marked as recently used. */
   #guard(guardId: string): ShardState | undefined {

@@ -40,3 +40,27 @@ function computePeriod(unit: PeriodUnit, now: Date): Period {
     end: new Date(Date.UTC(y, m + 1, 1)),
   };
 }
+
+/** A period's bounds as the API answers them (ISO 8601). */
+export interface PeriodBounds {
+  start: string;
+  end: string;
+}
+
+/**
+ * A memo of periods' answered bounds, built once per period: the hot path answers them on every
+ * call, and a period changes once a day or month (at most 64 are kept).
+ * @example const boundsOf = periodBoundsMemo(); boundsOf(period).start
+ */
+export function periodBoundsMemo(): (period: Period) => PeriodBounds {
+  const memo = new Map<string, PeriodBounds>();
+  return (period) => {
+    let bounds = memo.get(period.key);
+    if (!bounds) {
+      if (memo.size >= 64) memo.clear();
+      bounds = Object.freeze({ start: period.start.toISOString(), end: period.end.toISOString() });
+      memo.set(period.key, bounds);
+    }
+    return bounds;
+  };
+}

@@ -15,7 +15,7 @@
  */
 import type { CountRequest, CountResult, Meter } from "./meter.ts";
 import { MeterClosedError } from "./meter.ts";
-import type { Period } from "./period.ts";
+import { type Period, type PeriodBounds, periodBoundsMemo } from "./period.ts";
 
 /** What both ends need of a channel (a `Worker`, the worker's `self`, a `MessagePort`). */
 export interface MeterChannel {
@@ -48,10 +48,8 @@ type Call = [
  * request's own (a stored first answer, replayed or in conflict, carries the one it was given).
  */
 type Answer =
-  | [number, boolean, boolean, number, number | null, string, boolean, Bounds | null]
+  | [number, boolean, boolean, number, number | null, string, boolean, PeriodBounds | null]
   | [number, null, string, string];
-
-type Bounds = { start: string; end: string };
 
 /** The messages of the meter's protocol (other messages on the channel are left alone). */
 interface CallsMessage {
@@ -79,8 +77,8 @@ export class RemoteMeter implements Meter {
   readonly #channel: MeterChannel;
   readonly #reads: Meter;
   readonly #waiting = new Map<number, Waiting>();
-  /** period key → its ISO bounds, as answered */
-  readonly #bounds = new Map<string, Bounds>();
+  /** a period's ISO bounds, as answered */
+  readonly #boundsOf = periodBoundsMemo();
   #outgoing: Call[] = [];
   /** counts sent and not answered yet */
   #sent = 0;
@@ -166,16 +164,6 @@ export class RemoteMeter implements Meter {
     }
     if (this.#sent === 0) this.#flush();
     if (this.#closed && this.#waiting.size === 0) this.#drained?.();
-  }
-
-  #boundsOf(period: Period): Bounds {
-    let bounds = this.#bounds.get(period.key);
-    if (!bounds) {
-      if (this.#bounds.size >= 64) this.#bounds.clear();
-      bounds = Object.freeze({ start: period.start.toISOString(), end: period.end.toISOString() });
-      this.#bounds.set(period.key, bounds);
-    }
-    return bounds;
   }
 }
 
