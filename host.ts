@@ -7,7 +7,7 @@
  */
 import { readConfigOrExit } from "./fresh.config.ts";
 import { recordingMeter } from "./lib/analytics/recorder.ts";
-import { spawnIsolate } from "./lib/cluster/isolates.ts";
+import { isolateGroup } from "./lib/cluster/isolates.ts";
 import { listenForStop, supervise } from "./lib/cluster/supervise.ts";
 import { createSecretBox, loadOrCreateDevEncryptionKey } from "./lib/crypto/secrets.ts";
 import { KvOpenError, openKvPair } from "./lib/kv/open.ts";
@@ -35,13 +35,8 @@ const webhooks = startWebhookDelivery({ config, kv, secrets, log });
 
 let code = 0;
 if (!stop.signal) {
-  let spawned = 0;
-  const cluster = supervise({
-    workers: config.workers,
-    spawn: () =>
-      spawnIsolate({ main: MAIN, number: ++spawned, meter, wake: () => webhooks.wake() }),
-    log,
-  });
+  const isolates = isolateGroup({ main: MAIN, meter, wake: () => webhooks.wake() });
+  const cluster = supervise({ workers: config.workers, spawn: isolates.spawn, log });
   stop.attach(cluster);
   code = await cluster.done;
 }

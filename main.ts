@@ -64,7 +64,23 @@ const { kv, reads } = await openKvPair(config.kvPath).catch((error) => {
 const meter: Meter = host
   ? new RemoteMeter(host.channel, new UsageMeter(kv, { reads }))
   : recordingMeter(kv, reads);
-const tenants = new TenantCache(reads, { ttlMs: config.cacheTtlMs });
+// In an HTTP isolate, a cache entry dropped here (a change made through it) is dropped by its
+// siblings too: the whole process sees the change at once.
+const tenants = new TenantCache(reads, {
+  ttlMs: config.cacheTtlMs,
+  onForget: host ? (platformId) => host.share({ cache: "tenants", platformId }) : undefined,
+});
+const endUserPlans = new EndUserPlanCache(reads, {
+  ttlMs: config.cacheTtlMs,
+  onForget: host
+    ? (platformId, userId) => host.share({ cache: "endUserPlans", platformId, userId })
+    : undefined,
+});
+host?.onShared((forget) =>
+  forget.cache === "tenants"
+    ? tenants.forget(forget.platformId)
+    : endUserPlans.forget(forget.platformId, forget.userId)
+);
 const stripeFor = createStripeFactory({ apiUrl: config.stripe.apiUrl });
 // Development keeps its generated keys under .data/ so sessions and sealed secrets survive restarts;
 // production has ENCRYPTION_KEY and Clerk (fresh.config.ts refuses to start without them).
@@ -91,7 +107,7 @@ const app = createApp({
   devSigner,
   secrets,
   usageSnapshots: new SnapshotCache({ kvPath: config.kvPath }),
-  endUserPlans: new EndUserPlanCache(reads, { ttlMs: config.cacheTtlMs }),
+  endUserPlans,
   // One per process: sized from this process's V8 heap limit (lib/http/body_budget.ts).
   bodyBudget: bodyBudgetFromHeap(),
   webhooks,

@@ -7,7 +7,8 @@ import assert from "node:assert/strict";
 import { parseConfig } from "../fresh.config.ts";
 import { clusterRefusal, supervise, type WorkerProcess } from "../lib/cluster/supervise.ts";
 import { createLogger } from "../lib/log.ts";
-import { seedPlatform, tenantHeaders } from "./_helpers/app.ts";
+import { devUserId } from "../lib/founders/session.ts";
+import { seedPaidFounder, seedPlatform, tenantHeaders } from "./_helpers/app.ts";
 import { freePort, startCluster } from "./_helpers/server.ts";
 import { hammer, totalUsage } from "./usage/_load.ts";
 import { tempKvPath } from "./usage/_kv.ts";
@@ -145,6 +146,66 @@ Deno.test("the host killed with SIGKILL is replaced, with its isolates, and the 
     return res.status;
   }));
   assert.deepEqual(new Set(answers), new Set([200]));
+  assert.equal(await within(cluster.stop(), cluster.output), 0, cluster.output());
+});
+
+/**
+ * GET /api/usage over fresh connections until `isolates` isolates (told by their request-id
+ * prefix) have answered; every answer's limit, by isolate.
+ */
+async function limitsByIsolate(url: string, apiKey: string, isolates = 2) {
+  const seen = new Map<string, number[]>();
+  for (let i = 0; i < 200 && seen.size < isolates; i++) {
+    const client = Deno.createHttpClient({ poolMaxIdlePerHost: 0 });
+    try {
+      const res = await fetch(`${url}/api/usage`, {
+        headers: tenantHeaders(apiKey, "user-1"),
+        client,
+      });
+      const body = await res.json();
+      const prefix = res.headers.get("x-request-id")!.split("-")[0];
+      seen.set(prefix, [...seen.get(prefix) ?? [], body.usage?.limit]);
+    } finally {
+      client.close();
+    }
+  }
+  assert.equal(seen.size, isolates, "both isolates answered");
+  return seen;
+}
+
+Deno.test("a tier change made through one isolate reaches the other at once, not after CACHE_TTL_MS", async () => {
+  await using tmp = await tempKvPath();
+  const founder = "founder@example.com";
+  const kv = await Deno.openKv(tmp.path);
+  const { apiKey } = await seedPaidFounder(kv, devUserId(founder), LIMIT_500);
+  kv.close();
+  // Ten minutes of cache: only the isolates telling each other can make the change visible now.
+  await using cluster = await startCluster({ KV_PATH: tmp.path, CACHE_TTL_MS: "600000" });
+  for (const limits of (await limitsByIsolate(cluster.url, apiKey)).values()) {
+    assert.deepEqual(new Set(limits), new Set([500]));
+  }
+
+  const origin = cluster.url.replace("127.0.0.1", "localhost");
+  const signIn = await fetch(`${cluster.url}/sign-in/dev`, {
+    method: "POST",
+    headers: { origin, "content-type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({ email: founder }),
+    redirect: "manual",
+  });
+  await signIn.body?.cancel();
+  const token = /__session=([^;]+)/.exec(signIn.headers.get("set-cookie") ?? "")?.[1];
+  assert.ok(token, `signed in: ${signIn.status}`);
+  const put = await fetch(`${cluster.url}/dashboard/api/tiers`, {
+    method: "PUT",
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+    body: JSON.stringify({ tiers: [{ ...LIMIT_500[0], limit: 7 }] }),
+  });
+  assert.equal(put.status, 200, await put.text());
+
+  const after = await limitsByIsolate(cluster.url, apiKey);
+  for (const [prefix, limits] of after) {
+    assert.deepEqual(new Set(limits), new Set([7]), `isolate ${prefix} answered ${limits}`);
+  }
   assert.equal(await within(cluster.stop(), cluster.output), 0, cluster.output());
 });
 

@@ -27,12 +27,23 @@ export class TenantCache {
   readonly #now: () => number;
   readonly #entries: BoundedCache<string, Entry>;
   readonly #inFlight = new Map<string, Promise<Tenant | null>>();
+  readonly #onForget?: (platformId: string) => Promise<void>;
 
+  /**
+   * `onForget` is told every `forget` and resolves once it is passed on (host.ts's isolates tell
+   * their siblings).
+   */
   constructor(
     kv: Deno.Kv,
-    options: { ttlMs: number; maxEntries?: number; now?: () => number },
+    options: {
+      ttlMs: number;
+      maxEntries?: number;
+      now?: () => number;
+      onForget?: (platformId: string) => Promise<void>;
+    },
   ) {
     this.#kv = kv;
+    this.#onForget = options.onForget;
     this.#ttlMs = options.ttlMs;
     this.#entries = new BoundedCache(options.maxEntries ?? 10_000);
     this.#now = options.now ?? Date.now;
@@ -64,9 +75,13 @@ export class TenantCache {
     return tenant;
   }
 
-  /** Drops every cached entry of a platform (after a rotation or a tier change). */
-  forget(platformId: string): void {
+  /**
+   * Drops every cached entry of a platform (after a rotation or a tier change); resolves once
+   * `onForget` has passed it on.
+   */
+  forget(platformId: string): Promise<void> {
     this.#entries.deleteWhere((entry) => entry.tenant?.platformId === platformId);
+    return this.#onForget?.(platformId) ?? Promise.resolve();
   }
 
   async #load(hash: string): Promise<Tenant | null> {

@@ -41,12 +41,23 @@ export class EndUserPlanCache {
   readonly #versionsInFlight = new Map<string, Promise<string | null>>();
   // Bumped by forget(): a load that started before a forget() must not store what it read.
   #generation = 0;
+  readonly #onForget?: (platformId: string, userId: string) => Promise<void>;
 
+  /**
+   * `onForget` is told every `forget` and resolves once it is passed on (host.ts's isolates tell
+   * their siblings).
+   */
   constructor(
     kv: Deno.Kv,
-    options: { ttlMs: number; maxEntries?: number; now?: () => number },
+    options: {
+      ttlMs: number;
+      maxEntries?: number;
+      now?: () => number;
+      onForget?: (platformId: string, userId: string) => Promise<void>;
+    },
   ) {
     this.#kv = kv;
+    this.#onForget = options.onForget;
     this.#ttlMs = options.ttlMs;
     this.#entries = new BoundedCache(options.maxEntries ?? 100_000);
     this.#now = options.now ?? Date.now;
@@ -98,12 +109,16 @@ export class EndUserPlanCache {
     return loading;
   }
 
-  /** Drops the cached plan of one end-user (after a webhook changed their record). */
-  forget(platformId: string, userId: string): void {
+  /**
+   * Drops the cached plan of one end-user (after a webhook changed their record); resolves once
+   * `onForget` has passed it on.
+   */
+  forget(platformId: string, userId: string): Promise<void> {
     const id = cacheKey(platformId, userId);
     this.#generation++;
     this.#entries.delete(id);
     this.#inFlight.delete(id);
+    return this.#onForget?.(platformId, userId) ?? Promise.resolve();
   }
 
   /** Reads the platform's billing version (one read in flight per platform at most). */

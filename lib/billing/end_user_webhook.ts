@@ -427,7 +427,7 @@ export async function handleEndUserEvent(
     alsoInCommit: (op, before, after) => queuePlanChange(op, tiers, before, after, deps.now()),
   }, deps.now());
   if (outcome === "applied") {
-    deps.endUserPlans.forget(platformId, user);
+    await deps.endUserPlans.forget(platformId, user);
     deps.webhooks?.wake(); // a subscription.updated may be in the outbox now
   }
   if (outcome === "foreign") {

@@ -305,7 +305,7 @@ export async function setTierPrices(
     });
     const config: TierConfig = { tiers, updatedAt: deps.now().toISOString() };
     if ((await deps.kv.atomic().check(entry).set(key, config).commit()).ok) {
-      deps.tenants.forget(platformId);
+      await deps.tenants.forget(platformId);
       return tiers;
     }
   }

@@ -71,7 +71,7 @@ export async function rotateFounderKey(
     if (error instanceof NotFoundError) throw new ApiError("not_found", "Your platform is gone.");
     throw error;
   } finally {
-    deps.tenants.forget(platformId);
+    await deps.tenants.forget(platformId);
   }
 }
 
@@ -120,7 +120,7 @@ async function saveTiersChecked(
     };
     const result = await deps.kv.atomic().check(entry).check(platform).set(key, config).commit();
     if (result.ok) {
-      deps.tenants.forget(platformId);
+      await deps.tenants.forget(platformId);
       return config;
     }
   }

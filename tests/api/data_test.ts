@@ -153,7 +153,7 @@ Deno.test("a rotated-away key gets 401 at once and the new key keeps the usage",
   const { platformId, apiKey } = await seedPlatform(t.kv);
   await track(t, apiKey, "u"); // warms the tenant cache with the old key
   const { apiKey: fresh } = await rotateApiKey(t.kv, platformId);
-  t.deps.tenants.forget(platformId);
+  await t.deps.tenants.forget(platformId);
   const old = await json(await track(t, apiKey, "u"));
   assert.equal(old.status, 401, old.text);
   assert.equal(old.body.error.code, "unauthorized");

@@ -32,7 +32,7 @@ Deno.test("a cached tenant is answered within the TTL without KV, forgotten by f
   const otherHash = hashApiKey(otherKey);
   assert.equal((await w.cache.resolve(otherHash))?.platformId, other.id);
   await rotateApiKey(w.kv, other.id);
-  w.cache.forget(other.id);
+  await w.cache.forget(other.id);
   assert.equal(await w.cache.resolve(otherHash), null, "forget() drops the platform's entries");
 });
 

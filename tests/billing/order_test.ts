@@ -32,7 +32,7 @@ async function resetBilling(world: World, founder: Founder, userId: string) {
       await world.t.kv.delete(entry.key);
     }
   }
-  world.t.deps.endUserPlans.forget(founder.platformId, userId);
+  await world.t.deps.endUserPlans.forget(founder.platformId, userId);
 }
 
 /** The state an order ends in, without what legitimately differs (which event came last). */

@@ -123,7 +123,7 @@ Deno.test("EndUserPlanCache: another process's change shows within the TTL; forg
   // Written by this process: forget() makes it visible without waiting.
   await apply(kv, "u1", state({ status: "canceled" }));
   assert.deepEqual(await here.get("plt_a", "u1"), { tier: "pro", priceId: "price_pro" });
-  here.forget("plt_a", "u1");
+  await here.forget("plt_a", "u1");
   assert.equal(await here.get("plt_a", "u1"), null);
 });
 
@@ -192,7 +192,7 @@ Deno.test("EndUserPlanCache: a read in flight when forget() is called does not c
   const cache = new EndUserPlanCache(kv, { ttlMs: 60_000, now: () => 0 });
   const inFlight = cache.get("plt_a", "u1");
   await apply(kv, "u1", state());
-  cache.forget("plt_a", "u1");
+  await cache.forget("plt_a", "u1");
   await inFlight;
   assert.deepEqual(await cache.get("plt_a", "u1"), { tier: "pro", priceId: "price_pro" });
 });
