@@ -5,8 +5,10 @@
  * (lib/usage/remote_meter.ts); everything else they read and write in KV themselves, as separate
  * processes would.
  *
- * The host starts each isolate with `spawnIsolate`, which `supervise` keeps up like a process;
- * inside, `clusterHost()` is the isolate's side of the same channel.
+ * The host starts its isolates through `isolateGroup` (each one with `spawnIsolate`), and
+ * `supervise` keeps them up like processes; inside, `clusterHost()` is an isolate's side of the
+ * channel. Besides counts, the channel carries drains, wake-ups of the webhook loop, and the cache
+ * entries one isolate drops for the others (`Forget`).
  */
 import { type MeterChannel, serveMeter } from "../usage/remote_meter.ts";
 import type { Meter } from "../usage/meter.ts";
