@@ -28,7 +28,8 @@ import type {
 import { HANDLED_EVENT_TYPES } from "./events.ts";
 import { stripeFailure, stripeForPlatform } from "./stripe_client.ts";
 
-type FounderStripeDeps = Pick<
+/** What the founders' Stripe work (sync, key and Connect connections) needs of `Deps`. */
+export type FounderStripeDeps = Pick<
   Deps,
   "kv" | "config" | "stripeFor" | "secrets" | "tenants" | "now" | "log"
 >;

@@ -28,12 +28,12 @@ import {
 } from "../kv/platform_stripe.ts";
 import { isEventProcessed, markEventProcessed } from "../kv/stripe_events.ts";
 import type { StripeConnectionView } from "../schemas/responses.ts";
-import { deleteKeyWebhook, setTierPrices, syncFounderStripe } from "./founder_stripe.ts";
-
-type ConnectDeps = Pick<
-  Deps,
-  "kv" | "config" | "stripeFor" | "secrets" | "tenants" | "now" | "log"
->;
+import {
+  deleteKeyWebhook,
+  type FounderStripeDeps,
+  setTierPrices,
+  syncFounderStripe,
+} from "./founder_stripe.ts";
 
 /** Where Stripe sends the founder back: `PUBLIC_URL` + this path (registered in Stripe's dashboard). */
 export const CONNECT_CALLBACK_PATH = "/dashboard/stripe/callback";
@@ -55,7 +55,7 @@ export function connectConfigured(config: Deps["config"]): boolean {
  * of the flow). 404 `not_found` when Connect is not configured or the founder has no platform.
  * @example return c.redirect(await startConnect(deps, founder.userId), 302);
  */
-export async function startConnect(deps: ConnectDeps, userId: string): Promise<string> {
+export async function startConnect(deps: FounderStripeDeps, userId: string): Promise<string> {
   const { config } = deps;
   if (!connectConfigured(config)) {
     throw new ApiError(
@@ -105,7 +105,7 @@ export type ConnectOutcome =
  * anything else (so a forged or replayed callback stores nothing and calls nobody).
  */
 export async function completeConnect(
-  deps: ConnectDeps,
+  deps: FounderStripeDeps,
   userId: string,
   query: ConnectCallbackQuery,
 ): Promise<ConnectOutcome> {
@@ -199,7 +199,7 @@ const OAuthErrorAnswer = z.object({
 
 /** `POST /oauth/token` with dream-api's key: the connected account, Stripe's refusal, or unavailable. */
 async function exchangeCode(
-  deps: ConnectDeps,
+  deps: FounderStripeDeps,
   code: string,
 ): Promise<
   | { ok: true; accountId: string; livemode: boolean }
@@ -234,7 +234,7 @@ async function exchangeCode(
  * 429 are "unavailable" (a retry can cure them); any other answer is returned with its JSON body.
  */
 async function callOAuth(
-  deps: ConnectDeps,
+  deps: FounderStripeDeps,
   path: "token" | "deauthorize",
   form: Record<string, string>,
 ): Promise<{ ok: true; status: number; body: unknown } | { ok: false; message: string }> {
@@ -271,7 +271,10 @@ async function callOAuth(
 }
 
 /** The connected account's name in Stripe (dashboard display name, else business name). */
-async function displayNameOf(deps: ConnectDeps, accountId: string): Promise<string | undefined> {
+async function displayNameOf(
+  deps: FounderStripeDeps,
+  accountId: string,
+): Promise<string | undefined> {
   try {
     const stripe = deps.stripeFor(deps.config.stripe.secretKey!, { stripeAccount: accountId });
     const account: Stripe.Account = await stripe.accounts.retrieveCurrent();
@@ -295,7 +298,7 @@ async function displayNameOf(deps: ConnectDeps, accountId: string): Promise<stri
  * (nothing changed) when Stripe cannot be reached to revoke the grant.
  */
 export async function disconnectStripe(
-  deps: ConnectDeps,
+  deps: FounderStripeDeps,
   userId: string,
 ): Promise<StripeConnectionView> {
   const platformId = await requirePlatformId(deps.kv, userId);
@@ -316,7 +319,7 @@ export async function disconnectStripe(
   return stripeConnectionView(null);
 }
 
-async function deauthorize(deps: ConnectDeps, connection: StripeConnection): Promise<void> {
+async function deauthorize(deps: FounderStripeDeps, connection: StripeConnection): Promise<void> {
   const { clientId } = deps.config.stripe.connect;
   if (!clientId || !deps.config.stripe.secretKey) {
     throw new ApiError(
@@ -341,7 +344,10 @@ async function deauthorize(deps: ConnectDeps, connection: StripeConnection): Pro
 }
 
 /** The connection, its account index and the tiers' prices: gone, in that order. */
-async function forgetConnection(deps: ConnectDeps, connection: StripeConnection): Promise<boolean> {
+async function forgetConnection(
+  deps: FounderStripeDeps,
+  connection: StripeConnection,
+): Promise<boolean> {
   const removed = await deleteStripeConnection(deps.kv, connection.platformId, {
     accountId: connection.accountId,
   });
@@ -356,7 +362,7 @@ async function forgetConnection(deps: ConnectDeps, connection: StripeConnection)
  * another application (Stripe names it in `data.object`) are ignored; a redelivery is a duplicate.
  */
 export async function disconnectDeauthorized(
-  deps: ConnectDeps,
+  deps: FounderStripeDeps,
   connection: StripeConnection,
   event: Stripe.Event,
 ): Promise<"disconnected" | "duplicate" | "ignored"> {

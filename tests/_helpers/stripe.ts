@@ -4,7 +4,8 @@
  * real `stripe` SDK.
  */
 import { HANDLED_EVENT_TYPES } from "../../lib/billing/events.ts";
-import type Stripe from "stripe";
+import assert from "node:assert/strict";
+import Stripe from "stripe";
 import { CONNECT_EVENTS, type LocalStripeServer, startLocalStripe } from "../../dev/stripe/mod.ts";
 import { createStripeFactory } from "../../lib/billing/stripe_client.ts";
 import { type TestApp, testApp } from "./app.ts";
@@ -113,4 +114,15 @@ export async function setUpOwnStripe(
     enabled_events: [...HANDLED_EVENT_TYPES],
   });
   return { price, endpoint };
+}
+
+/** Runs `fn`, expecting the SDK to throw; returns the error. */
+export async function refusal(fn: () => Promise<unknown>): Promise<Stripe.errors.StripeError> {
+  try {
+    await fn();
+  } catch (error) {
+    assert.ok(error instanceof Stripe.errors.StripeError, `not a StripeError: ${error}`);
+    return error;
+  }
+  assert.fail("expected the call to be refused");
 }

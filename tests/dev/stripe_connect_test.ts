@@ -14,6 +14,7 @@ import {
   startLocalStripe,
 } from "../../dev/stripe/mod.ts";
 import { startReceiver } from "./_receiver.ts";
+import { refusal } from "../_helpers/stripe.ts";
 
 const PLATFORM_KEY = "sk_test_platform_connect_0001";
 const OTHER_PLATFORM_KEY = "sk_test_other_platform_0002";
@@ -24,17 +25,6 @@ function authorizeUrl(server: LocalStripeServer, params: Record<string, string>)
   const url = new URL("/oauth/authorize", server.url);
   for (const [name, value] of Object.entries(params)) url.searchParams.set(name, value);
   return url.toString();
-}
-
-/** Runs `fn`, expecting the SDK to throw; returns the error. */
-async function refusal(fn: () => Promise<unknown>): Promise<Stripe.errors.StripeError> {
-  try {
-    await fn();
-  } catch (error) {
-    assert.ok(error instanceof Stripe.errors.StripeError, `not a StripeError: ${error}`);
-    return error;
-  }
-  assert.fail("expected the call to be refused");
 }
 
 /** A platform with an application, and a helper connecting a new account to it. */

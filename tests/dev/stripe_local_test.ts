@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import Stripe from "stripe";
 import { createStripeFactory } from "../../lib/billing/stripe_client.ts";
 import { accountIdFor, startLocalStripe } from "../../dev/stripe/mod.ts";
+import { refusal } from "../_helpers/stripe.ts";
 
 const KEY_A = "sk_test_founder_a_0001";
 const KEY_B = "sk_test_founder_b_0002";
@@ -10,17 +11,6 @@ const KEY_B = "sk_test_founder_b_0002";
 async function withStripe(fn: (clients: (key: string) => Stripe, url: string) => Promise<void>) {
   await using server = await startLocalStripe();
   await fn(createStripeFactory({ apiUrl: server.url }), server.url);
-}
-
-/** Runs `fn`, expecting the SDK to throw; returns the error. */
-async function refusal(fn: () => Promise<unknown>): Promise<Stripe.errors.StripeError> {
-  try {
-    await fn();
-  } catch (error) {
-    assert.ok(error instanceof Stripe.errors.StripeError, `not a StripeError: ${error}`);
-    return error;
-  }
-  assert.fail("expected the call to be refused");
 }
 
 Deno.test("products, prices and customers are created, read, listed and updated through the SDK", () =>

@@ -7,7 +7,6 @@ import assert from "node:assert/strict";
 import { Webhook } from "standardwebhooks";
 import { parseConfig } from "../../fresh.config.ts";
 import { keys } from "../../lib/kv/keys.ts";
-import { WebhookDelivery } from "../../lib/webhooks/delivery.ts";
 import {
   founderHeaders,
   json,
@@ -16,6 +15,7 @@ import {
   type TestApp,
   testApp,
 } from "../_helpers/app.ts";
+import { deliveryLoop } from "./_delivery.ts";
 import { startReceiver } from "./_receiver.ts";
 
 const USER = "user_hooks";
@@ -112,13 +112,7 @@ Deno.test("rotate shows a new secret once and the test event, queued through the
   ({ body, text } = await json(res));
   assert.equal(res.status, 202, text);
   assert.match(body.eventId, /^msg_/);
-  const loop = new WebhookDelivery({
-    kv: t.kv,
-    secrets: t.deps.secrets,
-    log: t.deps.log,
-    now: () => t.deps.now().getTime(),
-    production: false,
-  });
+  const loop = deliveryLoop(t);
   assert.equal(await loop.runPass(), 1);
   const [got] = receiver.hits();
   assert.equal(got.id, body.eventId);
@@ -204,13 +198,7 @@ Deno.test("the delivery loop re-checks the URL before each attempt: in productio
   // Saved while the rules allowed it (development); production refuses it at send time.
   await call(t, "PUT", "/dashboard/api/webhooks", { url: `${receiver.url}/hook` });
   await call(t, "POST", "/dashboard/api/webhooks/test");
-  const loop = new WebhookDelivery({
-    kv: t.kv,
-    secrets: t.deps.secrets,
-    log: t.deps.log,
-    now: () => t.deps.now().getTime(),
-    production: true,
-  });
+  const loop = deliveryLoop(t, { production: true });
   assert.equal(await loop.runPass(), 1);
   assert.equal(receiver.received.length, 0);
   const { body } = await json(await call(t, "GET", "/dashboard/api/webhooks"));
@@ -234,13 +222,7 @@ Deno.test("GET /dashboard/webhooks renders the form, the deliveries and a warnin
   await using t = await testApp();
   await seedPaidFounder(t.kv, USER);
   await call(t, "PUT", "/dashboard/api/webhooks", { url: `${receiver.url}/hook` });
-  const loop = new WebhookDelivery({
-    kv: t.kv,
-    secrets: t.deps.secrets,
-    log: t.deps.log,
-    now: () => t.deps.now().getTime(),
-    production: false,
-  });
+  const loop = deliveryLoop(t);
   for (let i = 0; i < 5; i++) {
     await call(t, "POST", "/dashboard/api/webhooks/test");
     await loop.runPass();
