@@ -123,11 +123,19 @@ export interface Meter {
   close(): Promise<void>;
 }
 
-/** Counters of the meter's work, for tests and the benchmark. */
+/**
+ * Counters of the meter's work, for tests and the benchmark. Only what KV answered is counted as
+ * work; an attempt that found the database locked is counted apart, as contention.
+ */
 export interface MeterStats {
+  /** Commits KV answered (applied, or refused by a check). */
   commits: number;
+  /** Attempts run again because a guard moved: failed checks and guards moved between reads. */
   conflicts: number;
+  /** Reads (getMany calls) KV answered, each counted once all of its round's are in. */
   reads: number;
+  /** Reads and commits that met a locked database (another handle's write) and ran again. */
+  transient: number;
 }
 
 const MAX_ATTEMPTS = 200;
@@ -203,7 +211,7 @@ export class UsageMeter implements Meter {
   readonly #counts: BoundedCache<string, { count: number; epoch: number }>;
   /** notice id → the counter's threshold notice (`null`: none), valid like `#counts`. */
   readonly #notices: BoundedCache<string, { notice: Notice | null; epoch: number }>;
-  readonly #stats: MeterStats = { commits: 0, conflicts: 0, reads: 0 };
+  readonly #stats: MeterStats = { commits: 0, conflicts: 0, reads: 0, transient: 0 };
   /** platform id → its guard keys and ids by shard (built once: the hot path allocates less) */
   readonly #guardKeys = new Map<string, { key: Deno.KvKey; id: string }[]>();
   /** A period's ISO bounds as answered, built once per period (`decide` takes it as is). */
@@ -409,13 +417,13 @@ export class UsageMeter implements Meter {
             queueEvent(op, item.req.platformId, event, now);
           }
           committed = this.#beforeCommit?.(op, decision.decided);
-          this.#stats.commits++;
           result = await op.commit();
+          this.#stats.commits++;
         } catch (error) {
           // Another process holding the SQLite file's write lock is contention, not a failure:
           // the transaction did not happen, so the same attempt can simply run again.
           if (!isTransientKvError(error)) throw error;
-          this.#stats.conflicts++;
+          this.#stats.transient++;
           continue;
         }
         if (result.ok) {
@@ -435,6 +443,7 @@ export class UsageMeter implements Meter {
         this.#stats.conflicts++;
         await this.#refreshGuards(groups).catch((error) => {
           if (!isTransientKvError(error)) throw error;
+          this.#stats.transient++;
           // Unknown state: forget the guards, so the next attempt reads them and their counters.
           for (const g of groups) this.#guards.delete(g.guardId);
         });
@@ -493,10 +502,10 @@ export class UsageMeter implements Meter {
         readUnits(need, need.g.guardKey, [...need.missing.values()])
       );
       const calls = packReads(units);
-      this.#stats.reads += calls.length;
       const results = await Promise.all(
         calls.map((call) => this.#reads.getMany(call.flatMap((unit) => unit.keys))),
       );
+      this.#stats.reads += calls.length;
       const read = new Map<Need, Deno.KvEntryMaybe<unknown>[][]>();
       calls.forEach((call, c) => {
         let at = 0;
@@ -587,10 +596,10 @@ export class UsageMeter implements Meter {
 
     const units = missing.flatMap((m) => readUnits(m, m.g.guardKey, [...m.keys.values()]));
     const calls = packReads(units);
-    this.#stats.reads += calls.length;
     const results = await Promise.all(
       calls.map((call) => this.#reads.getMany(call.flatMap((unit) => unit.keys))),
     );
+    this.#stats.reads += calls.length;
     let moved = false;
     calls.forEach((call, c) => {
       let at = 0;
@@ -617,8 +626,8 @@ export class UsageMeter implements Meter {
 
   /** After a failed check: reads the guards of that commit and forgets the shards that moved. */
   async #refreshGuards(groups: ShardGroup<Pending>[]): Promise<void> {
-    this.#stats.reads++;
     const entries = await this.#reads.getMany(groups.map((g) => g.guardKey));
+    this.#stats.reads++;
     groups.forEach((g, i) => {
       const state = this.#guards.get(g.guardId);
       if (!state || state.versionstamp !== entries[i].versionstamp) {

@@ -607,3 +607,33 @@ Deno.test("the fingerprint covers the feature when one is named, and is unchange
   assert.notEqual(f, countFingerprint({ ...base, feature: "seats" }));
   assert.equal(f, countFingerprint({ ...base, feature: "exports" }));
 });
+
+Deno.test("a locked database is contention, not work: the attempt runs again and the stats count only what KV answered", async () => {
+  await using w = await meterWorld();
+  // Another handle of the file holding SQLite's write lock, once on a read and once on a commit.
+  let lockRead = true, lockCommit = true;
+  const locked = () => Promise.reject(new Error("database is locked"));
+  const kv = new Proxy(w.kv, {
+    get(target, prop) {
+      if (prop === "getMany") {
+        return (...args: Parameters<Deno.Kv["getMany"]>) =>
+          lockRead ? (lockRead = false, locked()) : target.getMany(...args);
+      }
+      if (prop === "atomic") {
+        return () => {
+          const op = target.atomic();
+          const commit = op.commit.bind(op);
+          op.commit = () => lockCommit ? (lockCommit = false, locked()) : commit();
+          return op;
+        };
+      }
+      const value = Reflect.get(target, prop, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+  const meter = w.meterOn(kv, { events: false });
+  const result = await meter.count(req("u"));
+  assert.equal(result.ok, true);
+  assert.equal(await usageIn(w.kv, "u"), 1);
+  assert.deepEqual(meter.stats, { commits: 1, conflicts: 0, reads: 1, transient: 2 });
+});
