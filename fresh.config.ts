@@ -54,17 +54,16 @@ const EnvSchema = z.object({
 
   /**
    * How many HTTP isolates `deno task start` serves from (serve.ts, host.ts). Above 1, they share
-   * the port and count through one meter in an isolate of its own, so the default is one per core
-   * with a core left for that meter: the number of cores − 1, at least 1 (1 is one isolate with its
-   * own meter). On 2 cores, with the load generator on the same machine, 2 measured below 1
-   * (README, Performance). With PORT=0 (a free port per listener) the default is 1.
+   * the port and count through one meter in an isolate of its own, a light thread (README,
+   * "Running on every core"). The default is the number of cores (1 is one isolate with its own
+   * meter). With PORT=0 (a free port per listener) the default is 1.
    */
   WORKERS: z.coerce.number().int().min(1).max(64).optional(),
 });
 
-/** `WORKERS`' default: one isolate per core, counting the meter host's (at least 1). */
+/** `WORKERS`' default: one HTTP isolate per core (1 to 64). */
 function defaultWorkers(): number {
-  return Math.max(1, Math.min(64, (navigator.hardwareConcurrency ?? 1) - 1));
+  return Math.max(1, Math.min(64, navigator.hardwareConcurrency ?? 1));
 }
 
 export type AppEnv = "development" | "production" | "test";
